@@ -1,0 +1,35 @@
+"""Settings and fixtures shared by every test.
+
+Tests run with DEBUG on SQLite unless DATABASE_URL points elsewhere (CI runs both). Passwords
+are hashed with a fast hasher; the demo personas are built by the same loader as `make demo`,
+at a smaller size.
+"""
+
+import pytest
+
+
+@pytest.fixture(autouse=True)
+def _fast_password_hasher(settings):
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
+@pytest.fixture
+def demo(db):
+    """The demo organisations at test size: 3 areas, 6 departments, every persona."""
+    from django.contrib.auth.hashers import make_password
+
+    from fixtures.demo import DEMO_PASSWORD, load_demo
+
+    return load_demo(area_count=3, department_count=6,
+                     password_hash=make_password(DEMO_PASSWORD, hasher="md5"))
+
+
+@pytest.fixture
+def persona(demo):
+    """Look up a persona by username: ``persona("ab-formand")``."""
+    from governance.models import Person
+
+    def get(username: str) -> Person:
+        return Person.objects.get(username=username)
+
+    return get
