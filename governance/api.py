@@ -7,7 +7,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from governance import selectors
-from governance.models import Department, Membership
+from governance.models import Body, Department, Membership, OperationsArea, Organisation
 from governance.serializers import (
     BodySerializer,
     DepartmentSerializer,
@@ -27,44 +27,61 @@ class MeView(APIView):
         return Response(MeSerializer(person).data)
 
 
-class OrganisationViewSet(viewsets.ReadOnlyModelViewSet):
-    serializer_class = OrganisationSerializer
+class ScopedReadOnlyViewSet(viewsets.ReadOnlyModelViewSet):
+    """A read-only collection limited to what ``visible_rows(user=)`` lets the caller see.
+
+    Rows outside the scope answer 404, exactly like rows that do not exist.
+    """
+
+    queryset = None  # set by subclasses to Model.objects.none() for the schema
+    ordering: list[str] = ["id"]
+
+    def visible_rows(self, *, user):
+        raise NotImplementedError
 
     def get_queryset(self):
-        return visible.visible_organisations(user=self.request.user).order_by("name", "id")
+        if getattr(self, "swagger_fake_view", False):
+            return self.queryset
+        return self.visible_rows(user=self.request.user).order_by(*self.ordering)
 
 
-class OperationsAreaViewSet(viewsets.ReadOnlyModelViewSet):
+class OrganisationViewSet(ScopedReadOnlyViewSet):
+    queryset = Organisation.objects.none()
+    serializer_class = OrganisationSerializer
+    ordering = ["name", "id"]
+
+    def visible_rows(self, *, user):
+        return visible.visible_organisations(user=user)
+
+
+class OperationsAreaViewSet(ScopedReadOnlyViewSet):
+    queryset = OperationsArea.objects.none()
     serializer_class = OperationsAreaSerializer
     filterset_fields = ["organisation"]
+    ordering = ["organisation_id", "number"]
 
-    def get_queryset(self):
-        return visible.visible_operations_areas(user=self.request.user).order_by(
-            "organisation_id", "number")
-
-
-class DepartmentFilter(django_filters.FilterSet):
-    class Meta:
-        model = Department
-        fields = ["organisation", "operations_area"]
+    def visible_rows(self, *, user):
+        return visible.visible_operations_areas(user=user)
 
 
-class DepartmentViewSet(viewsets.ReadOnlyModelViewSet):
+class DepartmentViewSet(ScopedReadOnlyViewSet):
+    queryset = Department.objects.none()
     serializer_class = DepartmentSerializer
-    filterset_class = DepartmentFilter
+    filterset_fields = ["organisation", "operations_area"]
+    ordering = ["organisation_id", "number"]
 
-    def get_queryset(self):
-        return (visible.visible_departments(user=self.request.user)
-                .select_related("board").order_by("organisation_id", "number"))
+    def visible_rows(self, *, user):
+        return visible.visible_departments(user=user).select_related("board")
 
 
-class BodyViewSet(viewsets.ReadOnlyModelViewSet):
+class BodyViewSet(ScopedReadOnlyViewSet):
+    queryset = Body.objects.none()
     serializer_class = BodySerializer
     filterset_fields = ["organisation", "kind", "department"]
+    ordering = ["organisation_id", "kind", "name", "id"]
 
-    def get_queryset(self):
-        return visible.visible_bodies(user=self.request.user).order_by(
-            "organisation_id", "kind", "name", "id")
+    def visible_rows(self, *, user):
+        return visible.visible_bodies(user=user)
 
 
 class MembershipFilter(django_filters.FilterSet):
@@ -79,10 +96,11 @@ class MembershipFilter(django_filters.FilterSet):
         return queryset.current_on(value)
 
 
-class MembershipViewSet(viewsets.ReadOnlyModelViewSet):
+class MembershipViewSet(ScopedReadOnlyViewSet):
+    queryset = Membership.objects.none()
     serializer_class = MembershipSerializer
     filterset_class = MembershipFilter
+    ordering = ["body_id", "role", "starts_on", "id"]
 
-    def get_queryset(self):
-        return (visible.visible_memberships(user=self.request.user)
-                .select_related("person").order_by("body_id", "role", "starts_on", "id"))
+    def visible_rows(self, *, user):
+        return visible.visible_memberships(user=user).select_related("person")

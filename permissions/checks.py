@@ -34,7 +34,7 @@ def check_no_anonymous_user(app_configs, **kwargs):
     ]
 
 
-@register(Tags.database)
+@register(Tags.compatibility)
 def check_timezone(app_configs, **kwargs):
     errors = []
     if not settings.USE_TZ or settings.TIME_ZONE != "Europe/Copenhagen":
