@@ -66,6 +66,17 @@ def env_list(name: str, default: list[str], *, environ: Mapping[str, str] = os.e
     return [item.strip() for item in value.split(",") if item.strip()]
 
 
+def env_choice(name: str, default: str, choices: list[str], *,
+               environ: Mapping[str, str] = os.environ) -> str:
+    value = environ.get(name)
+    if value is None or value.strip() == "":
+        return default
+    normalised = value.strip().upper() if all(c.isupper() for c in choices) else value.strip()
+    if normalised not in choices:
+        raise ImproperlyConfigured(f"{name}={value!r} is not one of {', '.join(choices)}.")
+    return normalised
+
+
 def database_from_url(url: str, *, base_dir: Path) -> dict:
     """Turn a DATABASE_URL into a Django DATABASES entry.
 

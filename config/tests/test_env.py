@@ -3,7 +3,7 @@ from pathlib import Path
 import pytest
 from django.core.exceptions import ImproperlyConfigured
 
-from config.env import database_from_url, env_bool, env_int, env_list
+from config.env import database_from_url, env_bool, env_choice, env_int, env_list
 
 
 def test_booleans_accept_the_usual_spellings_and_refuse_others():
@@ -51,3 +51,10 @@ def test_bad_database_urls_fail_loudly_without_leaking_the_password(url, message
     with pytest.raises(ImproperlyConfigured, match=message) as error:
         database_from_url(url, base_dir=Path("/srv"))
     assert "pw" not in str(error.value)
+
+
+def test_choices_accept_any_case_and_name_the_allowed_values():
+    levels = ["DEBUG", "INFO", "WARNING"]
+    assert env_choice("L", "INFO", levels, environ={"L": "warning"}) == "WARNING"
+    with pytest.raises(ImproperlyConfigured, match="L='loud' is not one of DEBUG, INFO"):
+        env_choice("L", "INFO", levels, environ={"L": "loud"})
