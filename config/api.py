@@ -16,6 +16,8 @@ from rest_framework import exceptions, status
 from rest_framework.pagination import PageNumberPagination
 from rest_framework.views import exception_handler as drf_exception_handler
 
+from config.errors import Conflict as ServiceConflict
+
 
 class Pagination(PageNumberPagination):
     page_size_query_param = "page_size"
@@ -33,7 +35,9 @@ class Conflict(exceptions.APIException):
 
 
 def exception_handler(exc, context):
-    if isinstance(exc, DjangoValidationError):
+    if isinstance(exc, ServiceConflict):
+        exc = Conflict(exc.message, current_state=exc.current_state)
+    elif isinstance(exc, DjangoValidationError):
         exc = exceptions.ValidationError(
             exc.message_dict if hasattr(exc, "error_dict") else {"non_field_errors": exc.messages}
         )

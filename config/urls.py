@@ -20,6 +20,7 @@ router.register("memberships", governance_api.MembershipViewSet, basename="membe
 api_v1 = [
     path("auth/token/", ObtainAuthToken.as_view(), name="api-token"),
     path("me/", governance_api.MeView.as_view(), name="api-me"),
+    path("", include("cycles.api_urls")),
     path("", include(router.urls)),
 ]
 
@@ -30,6 +31,7 @@ urlpatterns = [
     path("password/", auth_views.PasswordChangeView.as_view(), name="password_change"),
     path("password/done/", auth_views.PasswordChangeDoneView.as_view(),
          name="password_change_done"),
+    path("plans/", include("cycles.urls")),
     path("i18n/", include("django.conf.urls.i18n")),
     path("admin/", admin.site.urls),
     path("api/v1/", include((api_v1, "api"), namespace="v1")),

@@ -1,10 +1,11 @@
-"""The operations programme and its themes; the annual cycle's plans build on them."""
+"""The operations programme, its themes, and the annual plans with their state machine."""
 
 from django.db import models
 from django.db.models import F, Q
 from django.utils.translation import gettext_lazy as _
+from django_fsm import FSMField, FSMModelMixin, transition
 
-from governance.models import Organisation
+from governance.models import Department, OperationsArea, Organisation
 
 
 class OperationsProgramme(models.Model):
@@ -60,3 +61,369 @@ class Theme(models.Model):
 
     def __str__(self):
         return f"{self.number}. {self.title}"
+
+
+class AnnualPlan(FSMModelMixin, models.Model):
+    """A year's plan (årsplan) of initiatives under the programme's themes.
+
+    ``state`` is a protected state machine: only the transition methods below change it, and
+    only the services in cycles/services.py call them (with the row locked and a
+    :class:`PlanTransition` row written in the same transaction).
+    """
+
+    class State(models.TextChoices):
+        DRAFT = "draft", _("draft")
+        FOLLOW_UP_GROUP_REVIEW = "follow_up_group_review", _("review by the follow-up group")
+        OPERATIONS_COMMITTEE = "operations_committee", _("with the operations committee")
+        ORGANISATION_BOARD = "organisation_board", _("with the organisation board")
+        PUBLISHED = "published", _("published")
+        PRESENTED = "presented", _("presented to the representatives' council")
+        EVALUATED = "evaluated", _("evaluated")
+
+    REVIEW_STATES = (State.FOLLOW_UP_GROUP_REVIEW, State.OPERATIONS_COMMITTEE,
+                     State.ORGANISATION_BOARD)
+
+    organisation = models.ForeignKey(
+        Organisation, verbose_name=_("organisation"), on_delete=models.PROTECT,
+        related_name="annual_plans",
+    )
+    programme = models.ForeignKey(
+        OperationsProgramme, verbose_name=_("operations programme"), on_delete=models.PROTECT,
+        related_name="annual_plans",
+    )
+    year = models.PositiveSmallIntegerField(_("year"))
+    title = models.CharField(_("title"), max_length=200)
+    summary = models.TextField(_("summary"), blank=True)
+    state = FSMField(_("state"), max_length=32, choices=State.choices, default=State.DRAFT,
+                     protected=True, db_index=True)
+    # The latest snapshot of the content, and the one the organisation board approved.
+    current_revision = models.ForeignKey(
+        "PlanRevision", verbose_name=_("current revision"), on_delete=models.PROTECT,
+        null=True, blank=True, related_name="+",
+    )
+    approved_revision = models.ForeignKey(
+        "PlanRevision", verbose_name=_("approved revision"), on_delete=models.PROTECT,
+        null=True, blank=True, related_name="+",
+    )
+    # Raised on every content change; a revision records the version it was taken at.
+    content_version = models.PositiveIntegerField(_("content version"), default=0)
+    follow_up_group_recommendation = models.TextField(
+        _("the follow-up group's recommendation"), blank=True)
+    operations_committee_recommendation = models.TextField(
+        _("the operations committee's recommendation"), blank=True)
+    organisation_board_decision = models.TextField(
+        _("the organisation board's decision"), blank=True)
+    presented_on = models.DateField(_("presented on"), null=True, blank=True)
+    presentation_minutes_reference = models.CharField(
+        _("minutes reference"), max_length=200, blank=True)
+    created_at = models.DateTimeField(_("created"), auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("annual plan")
+        verbose_name_plural = _("annual plans")
+        ordering = ["organisation_id", "-year"]
+        constraints = [
+            models.UniqueConstraint(fields=["organisation", "year"],
+                                    name="cycles_annualplan_one_per_year"),
+        ]
+
+    def __str__(self):
+        return self.title
+
+    # --- guards --------------------------------------------------------------------------
+    def submit_blockers(self) -> list[str]:
+        """Readable reasons the plan cannot be submitted yet; empty when it can."""
+        from cycles.selectors import plan_submit_blockers
+
+        return plan_submit_blockers(plan=self)
+
+    def can_be_submitted(self) -> bool:
+        return not self.submit_blockers()
+
+    def has_approved_board_sign_off(self) -> bool:
+        return self.sign_offs.filter(
+            step=self.State.ORGANISATION_BOARD, decision=SignOff.Decision.APPROVE,
+            revision_id=self.current_revision_id,
+        ).exists()
+
+    # --- transitions (called only by cycles.services) -------------------------------------
+    @transition(field=state, source=State.DRAFT, target=State.FOLLOW_UP_GROUP_REVIEW,
+                conditions=[can_be_submitted])
+    def submit(self):
+        pass
+
+    @transition(field=state, source=State.FOLLOW_UP_GROUP_REVIEW,
+                target=State.OPERATIONS_COMMITTEE)
+    def close_review(self):
+        pass
+
+    @transition(field=state, source=State.OPERATIONS_COMMITTEE,
+                target=State.ORGANISATION_BOARD)
+    def recommend(self):
+        pass
+
+    @transition(field=state, source=State.ORGANISATION_BOARD, target=State.PUBLISHED,
+                conditions=[has_approved_board_sign_off])
+    def publish(self):
+        pass
+
+    @transition(field=state, source=list(REVIEW_STATES), target=State.DRAFT)
+    def return_to_draft(self):
+        pass
+
+    @transition(field=state, source=State.PUBLISHED, target=State.PRESENTED)
+    def register_presentation(self):
+        pass
+
+    @transition(field=state, source=State.PRESENTED, target=State.EVALUATED)
+    def evaluate(self):
+        pass
+
+
+class Initiative(models.Model):
+    """A concrete initiative (indsats) of a plan, under one theme."""
+
+    class Scope(models.TextChoices):
+        ORGANISATION = "organisation", _("the whole organisation")
+        AREAS = "areas", _("chosen operations areas")
+        DEPARTMENTS = "departments", _("chosen departments")
+
+    class Status(models.TextChoices):
+        PLANNED = "planned", _("planned")
+        ONGOING = "ongoing", _("ongoing")
+        DONE = "done", _("done")
+        DROPPED = "dropped", _("dropped")
+
+    plan = models.ForeignKey(AnnualPlan, verbose_name=_("annual plan"), on_delete=models.PROTECT,
+                             related_name="initiatives")
+    theme = models.ForeignKey(Theme, verbose_name=_("theme"), on_delete=models.PROTECT,
+                              related_name="initiatives")
+    position = models.PositiveIntegerField(_("position"))
+    title = models.CharField(_("title"), max_length=200)
+    description = models.TextField(_("description"), blank=True)
+    owner = models.ForeignKey(
+        "governance.Person", verbose_name=_("owner"), on_delete=models.PROTECT,
+        null=True, blank=True, related_name="owned_initiatives",
+    )
+    scope = models.CharField(_("scope"), max_length=16, choices=Scope.choices,
+                             default=Scope.ORGANISATION)
+    operations_areas = models.ManyToManyField(
+        OperationsArea, verbose_name=_("operations areas"), blank=True, related_name="+")
+    departments = models.ManyToManyField(
+        Department, verbose_name=_("departments"), blank=True, related_name="+")
+    planned_start = models.DateField(_("planned start"), null=True, blank=True)
+    planned_end = models.DateField(_("planned end"), null=True, blank=True)
+    target = models.TextField(_("target and indicator"), blank=True)
+    expected_saving = models.DecimalField(_("expected saving (kr.)"), max_digits=14,
+                                          decimal_places=2, null=True, blank=True)
+    realised_saving = models.DecimalField(_("realised saving (kr.)"), max_digits=14,
+                                          decimal_places=2, null=True, blank=True)
+    status = models.CharField(_("status"), max_length=16, choices=Status.choices,
+                              default=Status.PLANNED)
+    progress = models.PositiveSmallIntegerField(_("progress (%)"), default=0)
+    origin = models.ForeignKey(
+        "self", verbose_name=_("continues"), on_delete=models.PROTECT, null=True, blank=True,
+        related_name="continuations",
+        help_text=_("The initiative of an earlier year that this one continues."),
+    )
+
+    class Meta:
+        verbose_name = _("initiative")
+        verbose_name_plural = _("initiatives")
+        ordering = ["plan_id", "theme__number", "position"]
+        constraints = [
+            models.UniqueConstraint(fields=["plan", "position"],
+                                    name="cycles_initiative_unique_position"),
+            models.CheckConstraint(condition=Q(progress__lte=100),
+                                   name="cycles_initiative_progress_percent"),
+            models.CheckConstraint(
+                condition=Q(planned_end__isnull=True) | Q(planned_start__isnull=True)
+                | Q(planned_end__gte=F("planned_start")),
+                name="cycles_initiative_period_order",
+            ),
+            models.CheckConstraint(
+                condition=Q(expected_saving__isnull=True) | Q(expected_saving__gte=0),
+                name="cycles_initiative_expected_saving_positive",
+            ),
+        ]
+
+    def __str__(self):
+        return self.title
+
+
+class ThemeJustification(models.Model):
+    """Why a plan has no initiative under a theme this year."""
+
+    plan = models.ForeignKey(AnnualPlan, on_delete=models.CASCADE,
+                             related_name="theme_justifications")
+    theme = models.ForeignKey(Theme, on_delete=models.PROTECT, related_name="+")
+    text = models.TextField(_("justification"))
+
+    class Meta:
+        verbose_name = _("theme justification")
+        verbose_name_plural = _("theme justifications")
+        constraints = [
+            models.UniqueConstraint(fields=["plan", "theme"],
+                                    name="cycles_themejustification_one_per_theme"),
+        ]
+
+    def __str__(self):
+        return f"{self.plan}: {self.theme}"
+
+
+class PlanRevision(models.Model):
+    """An immutable snapshot of a plan's content: canonical JSON and its SHA-256."""
+
+    plan = models.ForeignKey(AnnualPlan, on_delete=models.PROTECT, related_name="revisions")
+    number = models.PositiveIntegerField(_("number"))
+    content = models.JSONField(_("content"))
+    canonical = models.TextField(_("canonical JSON"))
+    sha256 = models.CharField(_("SHA-256"), max_length=64, db_index=True)
+    content_version = models.PositiveIntegerField(_("content version"))
+    created_at = models.DateTimeField(_("created"))
+    created_by = models.ForeignKey("governance.Person", on_delete=models.PROTECT, null=True,
+                                   blank=True, related_name="+")
+
+    class Meta:
+        verbose_name = _("plan revision")
+        verbose_name_plural = _("plan revisions")
+        ordering = ["plan_id", "number"]
+        constraints = [
+            models.UniqueConstraint(fields=["plan", "number"],
+                                    name="cycles_planrevision_unique_number"),
+            models.UniqueConstraint(fields=["plan", "sha256"],
+                                    name="cycles_planrevision_unique_content"),
+        ]
+
+    def __str__(self):
+        return f"{self.plan} r{self.number} ({self.sha256[:10]})"
+
+    @property
+    def short_hash(self) -> str:
+        return self.sha256[:10]
+
+
+class PlanTransition(models.Model):
+    """The transition log: one row per state change, written with it."""
+
+    plan = models.ForeignKey(AnnualPlan, on_delete=models.PROTECT, related_name="transitions")
+    from_state = models.CharField(_("from"), max_length=32, choices=AnnualPlan.State.choices)
+    to_state = models.CharField(_("to"), max_length=32, choices=AnnualPlan.State.choices)
+    actor = models.ForeignKey("governance.Person", verbose_name=_("actor"),
+                              on_delete=models.PROTECT, null=True, blank=True, related_name="+")
+    acting_as = models.CharField(_("acting as"), max_length=200, blank=True)
+    occurred_at = models.DateTimeField(_("time"))
+    reason = models.TextField(_("reason"), blank=True)
+    revision = models.ForeignKey(PlanRevision, on_delete=models.PROTECT, null=True, blank=True,
+                                 related_name="+")
+
+    class Meta:
+        verbose_name = _("plan transition")
+        verbose_name_plural = _("plan transitions")
+        ordering = ["plan_id", "occurred_at", "pk"]
+
+    def __str__(self):
+        return f"{self.plan}: {self.from_state} → {self.to_state}"
+
+
+class SignOff(models.Model):
+    """A chair's signature on a decision step, bound to the exact revision it was given on.
+
+    Append-only. A sign-off whose revision is no longer the plan's current revision is stale:
+    shown as such, never deleted.
+    """
+
+    class Decision(models.TextChoices):
+        APPROVE = "approve", _("approve")
+        RETURN = "return", _("return")
+        ABSTAIN = "abstain", _("abstain")
+
+    class Mandate(models.TextChoices):
+        CHAIR = "chair", _("chair")
+        VICE_CHAIR_FOR_CHAIR = "vice_chair_for_chair", _("vice-chair on behalf of the chair")
+
+    plan = models.ForeignKey(AnnualPlan, on_delete=models.PROTECT, related_name="sign_offs")
+    step = models.CharField(_("step"), max_length=32, choices=AnnualPlan.State.choices)
+    body = models.ForeignKey("governance.Body", verbose_name=_("body"),
+                             on_delete=models.PROTECT, related_name="+")
+    signer = models.ForeignKey("governance.Person", verbose_name=_("signed by"),
+                               on_delete=models.PROTECT, related_name="sign_offs")
+    mandate = models.CharField(_("mandate"), max_length=32, choices=Mandate.choices)
+    on_behalf_of = models.ForeignKey("governance.Person", verbose_name=_("on behalf of"),
+                                     on_delete=models.PROTECT, null=True, blank=True,
+                                     related_name="+")
+    decision = models.CharField(_("decision"), max_length=16, choices=Decision.choices)
+    comment = models.TextField(_("comment"), blank=True)
+    revision = models.ForeignKey(PlanRevision, on_delete=models.PROTECT, related_name="sign_offs")
+    revision_sha256 = models.CharField(_("revision SHA-256"), max_length=64)
+    signed_at = models.DateTimeField(_("signed at"))
+
+    class Meta:
+        verbose_name = _("sign-off")
+        verbose_name_plural = _("sign-offs")
+        ordering = ["plan_id", "signed_at", "pk"]
+        constraints = [
+            # Backstop against a double submit: one approval per step and revision.
+            models.UniqueConstraint(
+                fields=["plan", "step", "revision"], condition=Q(decision="approve"),
+                name="cycles_signoff_one_approval_per_revision",
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.get_step_display()}: {self.get_decision_display()} ({self.signer})"
+
+    @property
+    def is_stale(self) -> bool:
+        return self.revision_id != self.plan.current_revision_id
+
+
+class PlanComment(models.Model):
+    """A follow-up group member's comment during the review."""
+
+    plan = models.ForeignKey(AnnualPlan, on_delete=models.PROTECT, related_name="comments")
+    author = models.ForeignKey("governance.Person", on_delete=models.PROTECT, related_name="+")
+    initiative = models.ForeignKey(Initiative, on_delete=models.SET_NULL, null=True,
+                                   blank=True, related_name="comments")
+    text = models.TextField(_("comment"))
+    created_at = models.DateTimeField(_("created"))
+    revision = models.ForeignKey(PlanRevision, on_delete=models.PROTECT, null=True, blank=True,
+                                 related_name="+")
+
+    class Meta:
+        verbose_name = _("comment")
+        verbose_name_plural = _("comments")
+        ordering = ["plan_id", "created_at", "pk"]
+
+    def __str__(self):
+        return f"{self.author}: {self.text[:40]}"
+
+
+class InitiativeEvaluation(models.Model):
+    """The follow-up group's year-end verdict on one initiative."""
+
+    class Decision(models.TextChoices):
+        CONTINUE = "continue", _("continue next year")
+        CLOSE = "close", _("close")
+        MERGE = "merge", _("merge into another initiative")
+        RESCOPE = "rescope", _("continue with a new scope")
+
+    plan = models.ForeignKey(AnnualPlan, on_delete=models.PROTECT, related_name="evaluations")
+    initiative = models.OneToOneField(Initiative, on_delete=models.PROTECT,
+                                      related_name="evaluation")
+    decision = models.CharField(_("decision"), max_length=16, choices=Decision.choices)
+    reason = models.TextField(_("reason"))
+    merged_into = models.ForeignKey(Initiative, on_delete=models.PROTECT, null=True, blank=True,
+                                    related_name="merged_from")
+    successor = models.ForeignKey(Initiative, on_delete=models.PROTECT, null=True, blank=True,
+                                  related_name="+")
+    evaluated_by = models.ForeignKey("governance.Person", on_delete=models.PROTECT,
+                                     related_name="+")
+    evaluated_at = models.DateTimeField(_("evaluated at"))
+
+    class Meta:
+        verbose_name = _("initiative evaluation")
+        verbose_name_plural = _("initiative evaluations")
+
+    def __str__(self):
+        return f"{self.initiative}: {self.get_decision_display()}"

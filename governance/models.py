@@ -330,3 +330,30 @@ class StaffAssignment(models.Model):
     def __str__(self):
         scope = self.operations_area or self.organisation
         return f"{self.person} – {self.get_role_display()}, {scope}"
+
+
+class SigningAuthorisation(models.Model):
+    """The chair authorises the vice-chair to sign on the chair's behalf for a period."""
+
+    body = models.ForeignKey(Body, verbose_name=_("body"), on_delete=models.PROTECT,
+                             related_name="signing_authorisations")
+    chair = models.ForeignKey(Person, verbose_name=_("chair"), on_delete=models.PROTECT,
+                              related_name="+")
+    vice_chair = models.ForeignKey(Person, verbose_name=_("vice-chair"),
+                                   on_delete=models.PROTECT, related_name="+")
+    starts_on = models.DateField(_("starts on"))
+    ends_on = models.DateField(_("ends on"))
+    created_at = models.DateTimeField(_("created"), auto_now_add=True)
+
+    objects = MandatePeriodQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("signing authorisation")
+        verbose_name_plural = _("signing authorisations")
+        constraints = [
+            models.CheckConstraint(condition=Q(ends_on__gte=F("starts_on")),
+                                   name="governance_signingauthorisation_period_order"),
+        ]
+
+    def __str__(self):
+        return f"{self.vice_chair} → {self.chair}, {self.body}"

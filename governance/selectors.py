@@ -13,6 +13,7 @@ from governance.models import (
     OperationsArea,
     Organisation,
     Person,
+    SigningAuthorisation,
     StaffAssignment,
 )
 
@@ -124,3 +125,38 @@ def organisations_of_person_on(
         "organisation_id"
     )
     return Organisation.objects.filter(Q(pk__in=body_orgs) | Q(pk__in=staff_orgs))
+
+
+@dataclass(frozen=True)
+class SigningMandate:
+    """Under which mandate a person signs for a body: as chair, or as vice-chair for the chair."""
+
+    role: str  # "chair" or "vice_chair_for_chair"
+    on_behalf_of: Person | None
+
+    @property
+    def label(self) -> str:
+        from django.utils.translation import gettext
+
+        if self.on_behalf_of is None:
+            return gettext("chair")
+        return gettext("vice-chair on behalf of %(chair)s") % {"chair": self.on_behalf_of}
+
+
+def signing_mandate_on(*, body: Body, person: Person,
+                       day: datetime.date | None = None) -> SigningMandate | None:
+    """The chair signs; the vice-chair only inside a period the current chair authorised."""
+    day = day or timezone.localdate()
+    held = {m.role: m for m in body_members_on(body=body, day=day).filter(
+        role__in=[Membership.Role.CHAIR, Membership.Role.VICE_CHAIR])}
+    chair = held.get(Membership.Role.CHAIR)
+    if chair is not None and chair.person_id == person.pk:
+        return SigningMandate(role="chair", on_behalf_of=None)
+    vice = held.get(Membership.Role.VICE_CHAIR)
+    if chair is None or vice is None or vice.person_id != person.pk:
+        return None
+    authorised = SigningAuthorisation.objects.current_on(day).filter(
+        body=body, chair=chair.person, vice_chair=person).exists()
+    if authorised:
+        return SigningMandate(role="vice_chair_for_chair", on_behalf_of=chair.person)
+    return None

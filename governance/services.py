@@ -20,8 +20,15 @@ from governance.models import (
     OperationsArea,
     Organisation,
     Person,
+    SigningAuthorisation,
     StaffAssignment,
 )
+from governance.signals import mandates_changed
+
+
+def _announce_mandate_change(organisation_id: int) -> None:
+    transaction.on_commit(
+        lambda: mandates_changed.send(sender=Membership, organisation_id=organisation_id))
 
 
 def _period_summary(starts_on, ends_on) -> dict:
@@ -197,6 +204,7 @@ def membership_start(*, actor, person: Person, body: Body, role: str,
                  organisation=body.organisation,
                  summary={"person": person.pk, "body": body.pk, "role": role,
                           **_period_summary(starts_on, ends_on)})
+    _announce_mandate_change(body.organisation_id)
     return membership
 
 
@@ -225,6 +233,7 @@ def membership_end(*, actor, membership: Membership, ends_on: datetime.date) -> 
                  organisation=membership.body.organisation,
                  summary={"ends_on": {"before": before.isoformat() if before else None,
                                       "after": ends_on.isoformat()}})
+    _announce_mandate_change(membership.body.organisation_id)
     return membership
 
 
@@ -255,6 +264,7 @@ def staff_assignment_start(*, actor, person: Person, organisation: Organisation,
                  summary={"person": person.pk, "role": role,
                           "operations_area": operations_area.pk if operations_area else None,
                           **_period_summary(starts_on, ends_on)})
+    _announce_mandate_change(organisation.pk)
     return assignment
 
 
@@ -272,4 +282,29 @@ def staff_assignment_end(*, actor, assignment: StaffAssignment,
                  organisation=assignment.organisation,
                  summary={"ends_on": {"before": before.isoformat() if before else None,
                                       "after": ends_on.isoformat()}})
+    _announce_mandate_change(assignment.organisation_id)
     return assignment
+
+
+@transaction.atomic
+def signing_authorisation_grant(*, actor: Person, body: Body, vice_chair: Person,
+                                starts_on: datetime.date,
+                                ends_on: datetime.date) -> SigningAuthorisation:
+    """The chair (``actor``) lets the vice-chair sign on their behalf from/to the given days."""
+    from governance.selectors import body_members_on
+
+    _validate_period(starts_on, ends_on)
+    members = body_members_on(body=body, day=starts_on)
+    if not members.filter(person=actor, role=Membership.Role.CHAIR).exists():
+        raise ValidationError(
+            {"body": _("Only the chair of %(body)s can authorise a deputy.") % {"body": body}})
+    if not members.filter(person=vice_chair, role=Membership.Role.VICE_CHAIR).exists():
+        raise ValidationError(
+            {"vice_chair": _("%(person)s is not the vice-chair of %(body)s.")
+             % {"person": vice_chair, "body": body}})
+    authorisation = SigningAuthorisation.objects.create(
+        body=body, chair=actor, vice_chair=vice_chair, starts_on=starts_on, ends_on=ends_on)
+    audit_record(actor=actor, action="signing_authorisation.grant", obj=authorisation,
+                 organisation=body.organisation,
+                 summary={"vice_chair": vice_chair.pk, **_period_summary(starts_on, ends_on)})
+    return authorisation

@@ -13,6 +13,7 @@ from django.utils import timezone
 
 from governance.models import Body, Department, Membership, OperationsArea, Organisation
 from governance.selectors import organisations_of_person_on
+from permissions.matrix import CHAIR_ACTIONS, MATRIX, Action
 
 
 def visible_organisations(*, user, day: datetime.date | None = None) -> QuerySet[Organisation]:
@@ -37,3 +38,43 @@ def visible_bodies(*, user) -> QuerySet[Body]:
 
 def visible_memberships(*, user) -> QuerySet[Membership]:
     return Membership.objects.filter(body__organisation__in=visible_organisations(user=user))
+
+
+def roles_in_organisation(*, user, organisation_id: int,
+                          day: datetime.date | None = None) -> frozenset[tuple[str, str]]:
+    """The (where, role) pairs ``user`` holds in the organisation on ``day``: two queries."""
+    from governance.models import StaffAssignment
+
+    if not user.is_authenticated:
+        return frozenset()
+    day = day or timezone.localdate()
+    seats = Membership.objects.current_on(day).filter(
+        person=user, body__organisation_id=organisation_id).values_list("body__kind", "role")
+    staff = StaffAssignment.objects.current_on(day).filter(
+        person=user, organisation_id=organisation_id).values_list("role", flat=True)
+    return frozenset(seats) | frozenset(("staff", role) for role in staff)
+
+
+def permitted_actions(*, user, organisation_id: int,
+                      day: datetime.date | None = None) -> frozenset[Action]:
+    """Every matrix action the user's roles in the organisation allow (before state checks).
+
+    Chair actions count for an authorised vice-chair too (see signing_mandate_on).
+    """
+    from governance.selectors import signing_mandate_on
+
+    day = day or timezone.localdate()
+    roles = roles_in_organisation(user=user, organisation_id=organisation_id, day=day)
+    allowed = {action for action, holders in MATRIX.items() if roles & holders}
+    for action, body_kind in CHAIR_ACTIONS.items():
+        if action in allowed or (body_kind, "vice_chair") not in roles:
+            continue
+        body = Body.objects.filter(organisation_id=organisation_id, kind=body_kind).first()
+        if body and signing_mandate_on(body=body, person=user, day=day):
+            allowed.add(action)
+    return frozenset(allowed)
+
+
+def can(*, user, action: Action, organisation_id: int,
+        day: datetime.date | None = None) -> bool:
+    return action in permitted_actions(user=user, organisation_id=organisation_id, day=day)

@@ -1,0 +1,3 @@
+"""API routes of the annual cycle, mounted under /api/v1/."""
+
+urlpatterns: list = []
