@@ -31,6 +31,8 @@ urlpatterns = [
     path("password/", auth_views.PasswordChangeView.as_view(), name="password_change"),
     path("password/done/", auth_views.PasswordChangeDoneView.as_view(),
          name="password_change_done"),
+    path("bodies/<int:body_pk>/signing-authorisation/", governance_views.signing_authorisation,
+         name="signing_authorisation"),
     path("plans/", include("cycles.urls")),
     path("i18n/", include("django.conf.urls.i18n")),
     path("admin/", admin.site.urls),

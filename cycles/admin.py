@@ -1,6 +1,17 @@
+"""Admin for the cycle. Plans change only through the services (state machine, revisions,
+sign-offs), so the admin shows them read-only; revisions, sign-offs and logs are append-only."""
+
 from django.contrib import admin
 
-from cycles.models import OperationsProgramme, Theme
+from cycles.models import (
+    AnnualPlan,
+    Initiative,
+    OperationsProgramme,
+    PlanRevision,
+    PlanTransition,
+    SignOff,
+    Theme,
+)
 
 
 class ThemeInline(admin.TabularInline):
@@ -13,3 +24,52 @@ class OperationsProgrammeAdmin(admin.ModelAdmin):
     list_display = ["name", "organisation", "first_year", "last_year"]
     list_filter = ["organisation"]
     inlines = [ThemeInline]
+
+
+class ReadOnlyAdmin(admin.ModelAdmin):
+    def has_add_permission(self, request, obj=None):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
+class InitiativeInline(admin.TabularInline):
+    model = Initiative
+    fields = ["position", "theme", "title", "scope", "status", "progress", "expected_saving"]
+    readonly_fields = fields
+    extra = 0
+    can_delete = False
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(AnnualPlan)
+class AnnualPlanAdmin(ReadOnlyAdmin):
+    list_display = ["title", "organisation", "year", "state"]
+    list_filter = ["organisation", "state", "year"]
+    list_select_related = ["organisation"]
+    inlines = [InitiativeInline]
+
+
+@admin.register(PlanRevision)
+class PlanRevisionAdmin(ReadOnlyAdmin):
+    list_display = ["plan", "number", "sha256", "created_at", "created_by"]
+    list_select_related = ["plan", "created_by"]
+
+
+@admin.register(PlanTransition)
+class PlanTransitionAdmin(ReadOnlyAdmin):
+    list_display = ["plan", "from_state", "to_state", "actor", "acting_as", "occurred_at"]
+    list_select_related = ["plan", "actor"]
+
+
+@admin.register(SignOff)
+class SignOffAdmin(ReadOnlyAdmin):
+    list_display = ["plan", "step", "decision", "signer", "mandate", "revision_sha256",
+                    "signed_at"]
+    list_select_related = ["plan", "signer"]

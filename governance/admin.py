@@ -13,6 +13,7 @@ from governance.models import (
     OperationsArea,
     Organisation,
     Person,
+    SigningAuthorisation,
     StaffAssignment,
 )
 
@@ -163,3 +164,20 @@ class StaffAssignmentAdmin(_TermAdmin):
 
     def end(self, request, obj):
         services.staff_assignment_end(actor=request.user, assignment=obj, ends_on=obj.ends_on)
+
+
+@admin.register(SigningAuthorisation)
+class SigningAuthorisationAdmin(admin.ModelAdmin):
+    """Granted by the chair through the service (with its checks); the admin only shows them."""
+
+    list_display = ["body", "chair", "vice_chair", "starts_on", "ends_on"]
+    list_select_related = ["body", "chair", "vice_chair"]
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
