@@ -8,6 +8,7 @@ from rest_framework.routers import DefaultRouter
 
 from governance import api as governance_api
 from governance import views as governance_views
+from workflows import views as workflows_views
 
 router = DefaultRouter()
 router.register("organisations", governance_api.OrganisationViewSet, basename="organisation")
@@ -25,7 +26,7 @@ api_v1 = [
 ]
 
 urlpatterns = [
-    path("", governance_views.home, name="home"),
+    path("", workflows_views.home, name="home"),
     path("login/", auth_views.LoginView.as_view(redirect_authenticated_user=True), name="login"),
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("password/", auth_views.PasswordChangeView.as_view(), name="password_change"),

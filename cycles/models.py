@@ -140,10 +140,16 @@ class AnnualPlan(FSMModelMixin, models.Model):
     def can_be_submitted(self) -> bool:
         return not self.submit_blockers()
 
+    def step_round(self, step: str) -> int:
+        """How many times the plan has entered ``step``: 1 the first time, 2 after a return."""
+        return self.transitions.filter(to_state=step).count()
+
     def has_approved_board_sign_off(self) -> bool:
+        """The board's chair approved the current revision since the plan last came to them."""
         return self.sign_offs.filter(
             step=self.State.ORGANISATION_BOARD, decision=SignOff.Decision.APPROVE,
             revision_id=self.current_revision_id,
+            round=self.step_round(self.State.ORGANISATION_BOARD),
         ).exists()
 
     # --- transitions (called only by cycles.services) -------------------------------------
@@ -169,7 +175,10 @@ class AnnualPlan(FSMModelMixin, models.Model):
 
     @transition(field=state, source=list(REVIEW_STATES), target=State.DRAFT)
     def return_to_draft(self):
-        pass
+        # The texts of this round go; they stay in the transition log and the sign-offs.
+        self.follow_up_group_recommendation = ""
+        self.operations_committee_recommendation = ""
+        self.organisation_board_decision = ""
 
     @transition(field=state, source=State.PUBLISHED, target=State.PRESENTED)
     def register_presentation(self):
@@ -356,6 +365,9 @@ class SignOff(models.Model):
     comment = models.TextField(_("comment"), blank=True)
     revision = models.ForeignKey(PlanRevision, on_delete=models.PROTECT, related_name="sign_offs")
     revision_sha256 = models.CharField(_("revision SHA-256"), max_length=64)
+    # The how-many-th time the plan was at this step: a plan sent back and resubmitted
+    # unchanged comes back on the same revision and must be signed again.
+    round = models.PositiveIntegerField(_("round"))
     signed_at = models.DateTimeField(_("signed at"))
 
     class Meta:
@@ -363,11 +375,13 @@ class SignOff(models.Model):
         verbose_name_plural = _("sign-offs")
         ordering = ["plan_id", "signed_at", "pk"]
         constraints = [
-            # Backstop against a double submit: one approval per step and revision.
+            # Backstop against a double submit: one approval each time the plan is at a step.
             models.UniqueConstraint(
-                fields=["plan", "step", "revision"], condition=Q(decision="approve"),
-                name="cycles_signoff_one_approval_per_revision",
+                fields=["plan", "step", "round"], condition=Q(decision="approve"),
+                name="cycles_signoff_one_approval_per_round",
             ),
+            models.CheckConstraint(condition=Q(round__gte=1),
+                                   name="cycles_signoff_round_positive"),
         ]
 
     def __str__(self):

@@ -16,7 +16,9 @@ from cycles.models import (
     Theme,
 )
 from permissions import selectors as permission_selectors
-from permissions.matrix import Action
+from permissions.matrix import RETURN_ACTION_BY_STATE, SIGN_ACTION_BY_STATE, Action
+
+State = AnnualPlan.State
 
 
 def _money(value: Decimal | None) -> str | None:
@@ -161,7 +163,39 @@ def revisions_of(*, plan: AnnualPlan) -> QuerySet[PlanRevision]:
 
 
 def last_revision_seen_by(*, plan: AnnualPlan, user) -> PlanRevision | None:
-    """The revision this user last signed (or, failing that, commented on)."""
+    """The revision this user last signed, or ``None``."""
     signed = plan.sign_offs.filter(signer=user).select_related("revision").order_by(
         "-signed_at").first()
     return signed.revision if signed else None
+
+
+# Per plan action (the names the API uses): the states it may be taken in, and the matrix
+# action it needs there. The pages and the API show their buttons from this one table.
+PLAN_ACTION_STEPS: dict[str, dict[str, Action]] = {
+    "edit": {State.DRAFT: Action.PLAN_EDIT},
+    "submit": {State.DRAFT: Action.PLAN_EDIT},
+    "comment": {State.FOLLOW_UP_GROUP_REVIEW: Action.PLAN_COMMENT},
+    "close-review": {State.FOLLOW_UP_GROUP_REVIEW: Action.PLAN_CLOSE_REVIEW},
+    "return": dict(RETURN_ACTION_BY_STATE),
+    "recommend": {State.OPERATIONS_COMMITTEE: Action.PLAN_SIGN_COMMITTEE},
+    "sign": dict(SIGN_ACTION_BY_STATE),
+    "publish": {State.ORGANISATION_BOARD: Action.PLAN_PUBLISH},
+    "register-presentation": {State.PUBLISHED: Action.PLAN_REGISTER_PRESENTATION},
+    "evaluate": {State.PRESENTED: Action.PLAN_EVALUATE},
+}
+
+
+def plan_allowed_actions(*, plan: AnnualPlan, permitted: frozenset[Action],
+                         submit_blockers: list[str]) -> list[str]:
+    """The API actions the caller can take on the plan now (the buttons to show)."""
+    allowed = []
+    for name, steps in PLAN_ACTION_STEPS.items():
+        needed = steps.get(plan.state)
+        if needed is None or needed not in permitted:
+            continue
+        if name == "submit" and submit_blockers:
+            continue
+        if name == "publish" and not plan.has_approved_board_sign_off():
+            continue
+        allowed.append(name)
+    return allowed

@@ -9,10 +9,11 @@ and the state on the fresh row, runs the state-machine transition, saves, and wr
 
 import datetime
 
+from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import IntegrityError, transaction
 from django.db.models import Max
-from django.utils import timezone
+from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 from django_fsm import can_proceed
 
@@ -32,9 +33,9 @@ from cycles.models import (
     Theme,
     ThemeJustification,
 )
-from governance.models import Body, Organisation
+from governance.models import Body, Organisation, StaffAssignment
 from governance.selectors import signing_mandate_on
-from permissions.matrix import RETURN_ACTION_BY_STATE, SIGN_ACTION_BY_STATE, Action
+from permissions.matrix import MATRIX, RETURN_ACTION_BY_STATE, SIGN_ACTION_BY_STATE, Action
 from permissions.selectors import can
 
 State = AnnualPlan.State
@@ -68,14 +69,17 @@ def _require(actor, action: Action, plan: AnnualPlan) -> None:
 
 
 def _lock(plan: AnnualPlan) -> AnnualPlan:
-    return AnnualPlan.objects.select_for_update().select_related(
+    # Only the plan row: the organisation and programme are read, not changed, and locking
+    # them would hold up every other write (audit rows included) of the organisation.
+    return AnnualPlan.objects.select_for_update(of=("self",)).select_related(
         "organisation", "programme").get(pk=plan.pk)
 
 
 def _conflict(plan: AnnualPlan, message: str | None = None) -> Conflict:
     label = plan.get_state_display()
     return Conflict(
-        message or _("This cannot be done now: the plan is %(state)s.") % {"state": label},
+        message or _("This cannot be done now: the plan's current state is “%(state)s”.")
+        % {"state": label},
         current_state=plan.state, current_state_label=str(label))
 
 
@@ -84,7 +88,24 @@ def _require_state(plan: AnnualPlan, *states: str) -> None:
         raise _conflict(plan)
 
 
-def _acting_as(actor, plan: AnnualPlan, body_kind: str | None = None) -> str:
+def _acting_as(actor, plan: AnnualPlan, body_kind: str | None = None,
+               action: Action | None = None) -> str:
+    """The mandate the actor acts under: a body's chair, or the staff role the action needs.
+
+    Written to the log in the installation's language (Danish), whatever language the actor's
+    browser uses, so the record reads the same for everyone.
+    """
+    with translation.override(settings.LANGUAGE_CODE):
+        return _acting_as_text(actor, plan, body_kind, action)
+
+
+def _signing_acting_as(mandate, body: Body) -> str:
+    with translation.override(settings.LANGUAGE_CODE):
+        return f"{mandate.label}, {body.name}"
+
+
+def _acting_as_text(actor, plan: AnnualPlan, body_kind: str | None,
+                    action: Action | None) -> str:
     if actor is None:
         return _("Årshjul (automatic step)")
     if body_kind is not None:
@@ -92,6 +113,14 @@ def _acting_as(actor, plan: AnnualPlan, body_kind: str | None = None) -> str:
         mandate = signing_mandate_on(body=body, person=actor)
         if mandate is not None:
             return f"{mandate.label}, {body.name}"
+    if action is not None:
+        staff_roles = sorted(role for where, role in MATRIX[action] if where == "staff")
+        assignment = (StaffAssignment.objects.current_on(timezone.localdate())
+                      .filter(person=actor, organisation_id=plan.organisation_id,
+                              role__in=staff_roles)
+                      .order_by("role", "starts_on", "pk").first())
+        if assignment is not None:
+            return f"{assignment.get_role_display()}, {plan.organisation.name}"
     return ""
 
 
@@ -117,6 +146,9 @@ def _transition(plan: AnnualPlan, method_name: str, *, actor, reason: str = "",
                 acting_as: str = "", revision: PlanRevision | None = None,
                 update_fields: tuple[str, ...] = ()) -> PlanTransition:
     method = getattr(plan, method_name)
+    if method_name == "return_to_draft":  # the transition clears this round's texts
+        update_fields = (*update_fields, "follow_up_group_recommendation",
+                         "operations_committee_recommendation", "organisation_board_decision")
     if not can_proceed(method, check_conditions=False):
         raise _conflict(plan)
     before = plan.state
@@ -229,12 +261,17 @@ def initiative_create(*, actor, plan: AnnualPlan, theme: Theme, title: str,
 
 
 @transaction.atomic
-def initiative_update(*, actor, initiative: Initiative, operations_areas=(), departments=(),
+def initiative_update(*, actor, initiative: Initiative, operations_areas=None, departments=None,
                       **fields) -> Initiative:
+    """Change an initiative of a draft. Areas or departments not given (``None``) are kept."""
     plan = _lock(initiative.plan)
     _require(actor, Action.PLAN_EDIT, plan)
     _require_state(plan, State.DRAFT)
     initiative = Initiative.objects.select_for_update().get(pk=initiative.pk)
+    if operations_areas is None:
+        operations_areas = list(initiative.operations_areas.all())
+    if departments is None:
+        departments = list(initiative.departments.all())
     unknown = set(fields) - set(INITIATIVE_FIELDS)
     if unknown:
         raise TypeError(f"unknown initiative fields: {sorted(unknown)}")
@@ -261,8 +298,13 @@ def initiative_delete(*, actor, initiative: Initiative) -> None:
     _require_state(plan, State.DRAFT)
     if initiative.continuations.exists():
         raise ValidationError(_("A later initiative continues this one; it cannot be deleted."))
+    # A copy made by last year's evaluation may be dropped from the draft; the verdict stays.
+    continued = list(InitiativeEvaluation.objects.filter(successor=initiative)
+                     .values_list("initiative_id", flat=True))
     audit_record(actor=actor, action="initiative.delete", obj=initiative,
-                 organisation=plan.organisation, summary={"title": initiative.title})
+                 organisation=plan.organisation,
+                 summary={"title": initiative.title, "continued_from": continued})
+    InitiativeEvaluation.objects.filter(successor=initiative).update(successor=None)
     initiative.comments.update(initiative=None)
     initiative.operations_areas.clear()
     initiative.departments.clear()
@@ -300,7 +342,8 @@ def plan_submit(*, actor, plan: AnnualPlan) -> AnnualPlan:
     if blockers:
         raise ValidationError({"plan": blockers})
     revision = _snapshot(plan, actor)
-    _transition(plan, "submit", actor=actor, revision=revision)
+    _transition(plan, "submit", actor=actor, revision=revision,
+                acting_as=_acting_as(actor, plan, action=Action.PLAN_EDIT))
     return plan
 
 
@@ -384,21 +427,24 @@ def plan_sign(*, actor, plan: AnnualPlan, decision: str, comment: str, password:
         raise ValidationError(errors)
     revision = plan.current_revision
     if expected_sha256 and revision.sha256 != expected_sha256:
-        raise Conflict(_("The plan changed after you opened it; read the new version first."),
-                       current_state=plan.state)
-    if decision == SignOff.Decision.APPROVE and plan.sign_offs.filter(
-            step=plan.state, revision=revision, decision=decision).exists():
-        raise _conflict(plan, _("This step is already signed on this version."))
+        raise _conflict(
+            plan, _("The plan changed after you opened it; read the new version first."))
     step = plan.state
+    step_round = plan.step_round(step)
+    if decision == SignOff.Decision.APPROVE and plan.sign_offs.filter(
+            step=step, round=step_round, decision=decision).exists():
+        raise _conflict(plan, _("This step is already signed on this version."))
     try:
         with transaction.atomic():
             sign_off = SignOff.objects.create(
                 plan=plan, step=step, body=body, signer=actor, mandate=mandate.role,
                 on_behalf_of=mandate.on_behalf_of, decision=decision, comment=comment.strip(),
-                revision=revision, revision_sha256=revision.sha256, signed_at=timezone.now())
-    except IntegrityError as error:
-        raise _conflict(plan, _("This step is already signed on this version.")) from error
-    acting_as = f"{mandate.label}, {body.name}"
+                revision=revision, revision_sha256=revision.sha256, round=step_round,
+                signed_at=timezone.now())
+    except IntegrityError as error:  # the backstop: someone signed this round meanwhile
+        raise _conflict(AnnualPlan.objects.get(pk=plan.pk),
+                        _("This step is already signed on this version.")) from error
+    acting_as = _signing_acting_as(mandate, body)
     audit_record(actor=actor, action="plan.sign", obj=plan, organisation=plan.organisation,
                  acting_as=acting_as,
                  summary={"step": step, "decision": decision, "revision": revision.sha256})
@@ -424,7 +470,8 @@ def plan_publish(*, actor, plan: AnnualPlan) -> AnnualPlan:
     if not plan.has_approved_board_sign_off():
         raise _conflict(plan, _("The organisation board's chair has not approved this version."))
     plan.approved_revision = plan.current_revision
-    _transition(plan, "publish", actor=actor, acting_as=_acting_as(actor, plan),
+    _transition(plan, "publish", actor=actor,
+                acting_as=_acting_as(actor, plan, action=Action.PLAN_PUBLISH),
                 update_fields=("approved_revision",))
     return plan
 
@@ -442,6 +489,7 @@ def plan_register_presentation(*, actor, plan: AnnualPlan, presented_on: datetim
     plan.presented_on = presented_on
     plan.presentation_minutes_reference = minutes_reference.strip()
     _transition(plan, "register_presentation", actor=actor,
+                acting_as=_acting_as(actor, plan, action=Action.PLAN_REGISTER_PRESENTATION),
                 reason=plan.presentation_minutes_reference,
                 update_fields=("presented_on", "presentation_minutes_reference"))
     return plan
@@ -453,7 +501,11 @@ def plan_evaluate(*, actor, plan: AnnualPlan, verdicts: list[dict]) -> AnnualPla
 
     ``verdicts``: ``{"initiative": Initiative, "decision": str, "reason": str,
     "merged_into": Initiative | None}``. Continue and re-scope copy the initiative into next
-    year's draft plan (created if missing) with ``origin`` set. Returns next year's plan.
+    year's draft plan (created if missing) with ``origin`` set; an initiative that next year's
+    plan already continues is linked, not copied again. Returns next year's plan (``None`` when
+    nothing is carried over). Carrying over is refused, with the reason, when no programme
+    covers next year, when next year's plan is past drafting, or when its programme lacks the
+    theme.
     """
     plan = _lock(plan)
     _require(actor, Action.PLAN_EVALUATE, plan)
@@ -466,6 +518,10 @@ def plan_evaluate(*, actor, plan: AnnualPlan, verdicts: list[dict]) -> AnnualPla
         key = f"verdicts[{index}]"
         if initiative is None or initiative.pk not in initiatives:
             errors[key] = [_("Unknown initiative.")]
+            continue
+        if initiative.pk in seen:
+            errors[key] = [_("“%(title)s” has more than one verdict.")
+                           % {"title": initiative.title}]
             continue
         seen.add(initiative.pk)
         if verdict.get("decision") not in InitiativeEvaluation.Decision.values:
@@ -484,16 +540,23 @@ def plan_evaluate(*, actor, plan: AnnualPlan, verdicts: list[dict]) -> AnnualPla
     if errors:
         raise ValidationError(errors)
 
-    carried = [v for v in verdicts if v["decision"] in (InitiativeEvaluation.Decision.CONTINUE,
-                                                          InitiativeEvaluation.Decision.RESCOPE)]
+    carried = [(index, v) for index, v in enumerate(verdicts) if v["decision"] in (
+        InitiativeEvaluation.Decision.CONTINUE, InitiativeEvaluation.Decision.RESCOPE)]
+    next_year = plan.year + 1
     next_plan = None
     if carried:
         next_plan = AnnualPlan.objects.filter(organisation=plan.organisation,
-                                              year=plan.year + 1).first()
+                                              year=next_year).first()
+        if next_plan is None and selectors.programme_for_year(
+                organisation_id=plan.organisation_id, year=next_year) is None:
+            raise ValidationError({"verdicts": [_(
+                "No operations programme covers %(year)s, so no initiative can be continued "
+                "into it. Close the initiatives, or add the next programme first."
+            ) % {"year": next_year}]})
         if next_plan is None:
-            next_plan = plan_create(actor=None, organisation=plan.organisation,
-                                    year=plan.year + 1,
-                                    title=_("Annual plan %(year)s") % {"year": plan.year + 1})
+            next_plan = plan_create(actor=None, organisation=plan.organisation, year=next_year,
+                                    title=_("Annual plan %(year)s") % {"year": next_year})
+        _check_carry_over(next_plan, carried)
     now = timezone.now()
     for verdict in verdicts:
         initiative = verdict["initiative"]
@@ -510,16 +573,37 @@ def plan_evaluate(*, actor, plan: AnnualPlan, verdicts: list[dict]) -> AnnualPla
     return next_plan
 
 
-def _carry_over(initiative: Initiative, next_plan: AnnualPlan) -> Initiative | None:
-    """Copy an initiative into next year's plan (while it is a draft), keeping its lineage."""
-    if next_plan.state != State.DRAFT:
-        return None
+def _check_carry_over(next_plan: AnnualPlan, carried: list[tuple[int, dict]]) -> None:
+    """Refuse, per verdict, what cannot be carried into an existing plan for next year."""
+    continued = set(next_plan.initiatives.filter(origin__isnull=False)
+                    .values_list("origin_id", flat=True))
+    theme_numbers = set(next_plan.programme.themes.values_list("number", flat=True))
+    errors = {}
+    for index, verdict in carried:
+        initiative = verdict["initiative"]
+        if initiative.pk in continued:
+            continue
+        if next_plan.state != State.DRAFT:
+            errors[f"verdicts[{index}]"] = [_(
+                "The plan for %(year)s is past drafting (%(state)s): only a draft can take a "
+                "continued initiative. Close this one, or have the plan sent back to draft "
+                "first."
+            ) % {"year": next_plan.year, "state": next_plan.get_state_display()}]
+        elif initiative.theme.number not in theme_numbers:
+            errors[f"verdicts[{index}]"] = [_(
+                "The programme for %(year)s has no theme %(number)s to continue this "
+                "initiative under."
+            ) % {"year": next_plan.year, "number": initiative.theme.number}]
+    if errors:
+        raise ValidationError(errors)
+
+
+def _carry_over(initiative: Initiative, next_plan: AnnualPlan) -> Initiative:
+    """Copy an initiative into next year's draft (checked beforehand), keeping its lineage."""
     existing = next_plan.initiatives.filter(origin=initiative).first()
     if existing:
         return existing
-    theme = next_plan.programme.themes.filter(number=initiative.theme.number).first()
-    if theme is None:
-        return None
+    theme = next_plan.programme.themes.get(number=initiative.theme.number)
     copy = Initiative.objects.create(
         plan=next_plan, theme=theme, position=selectors.next_initiative_position(plan=next_plan),
         title=initiative.title, description=initiative.description, owner=initiative.owner,

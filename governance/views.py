@@ -7,20 +7,8 @@ from django.utils.translation import gettext as _
 from governance import services
 from governance.forms import SigningAuthorisationForm
 from governance.models import Membership, SigningAuthorisation
-from governance.selectors import body_chair_on, body_members_on, person_mandates_on
+from governance.selectors import body_chair_on, body_members_on
 from permissions.selectors import visible_bodies
-
-
-@login_required
-def home(request):
-    """The landing page: the person's current roles (the task inbox joins it later)."""
-    mandates = person_mandates_on(person=request.user)
-    by_organisation: dict = {}
-    for mandate in mandates:
-        by_organisation.setdefault(mandate.organisation, []).append(mandate)
-    return render(request, "governance/home.html", {
-        "mandates_by_organisation": by_organisation,
-    })
 
 
 @login_required

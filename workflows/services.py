@@ -9,16 +9,20 @@ import logging
 from collections.abc import Callable
 
 from django.db import transaction
+from django.db.models import F
 from django.utils import timezone
+from django.utils.translation import gettext as _
+from viewflow.workflow.exceptions import FlowLockFailed
 from viewflow.workflow.models import Task
 from viewflow.workflow.status import STATUS
 
 from audit.services import audit_record
+from config.errors import Conflict
 from cycles import services as cycle_services
 from cycles.models import AnnualPlan
 from governance.models import Body, Membership, Person, StaffAssignment
 from workflows.flows import PLAN_NODES, AnnualPlanFlow, Route
-from workflows.models import TaskMandate
+from workflows.models import AnnualPlanProcess, TaskMandate
 
 logger = logging.getLogger(__name__)
 
@@ -35,10 +39,13 @@ def mandate_holder(*, organisation_id: int, route: Route,
                               body__kind=route.body_kind, role=route.role)
                       .select_related("person").order_by("starts_on", "pk").first())
         return membership.person if membership else None
+    # The organisation-wide holder first (no area), on every database: SQLite sorts NULL
+    # first and PostgreSQL last unless told.
     assignment = (StaffAssignment.objects.current_on(day)
                   .filter(organisation_id=organisation_id, role=route.role)
                   .select_related("person")
-                  .order_by("operations_area_id", "starts_on", "pk").first())
+                  .order_by(F("operations_area_id").asc(nulls_first=True), "starts_on", "pk")
+                  .first())
     return assignment.person if assignment else None
 
 
@@ -101,12 +108,33 @@ def sync_plan_tasks(*, plan: AnnualPlan, actor: Person | None) -> list[Task]:
     return completed
 
 
-@transaction.atomic
 def plan_act(service: Callable, *, actor, plan: AnnualPlan, **kwargs):
-    """Run a ``cycles`` plan service and let the flow follow the plan's new state."""
-    result = service(actor=actor, plan=plan, **kwargs)
-    sync_plan_tasks(plan=plan, actor=actor)
+    """Run a ``cycles`` plan service and let the flow follow the plan's new state.
+
+    A plan the service created (next year's draft from the evaluation) gets its flow too.
+    If the flow's lock on the process cannot be had (someone else is moving the same plan),
+    nothing is saved and the caller gets a :class:`Conflict` naming the plan's state.
+    """
+    try:
+        with transaction.atomic():
+            result = service(actor=actor, plan=plan, **kwargs)
+            sync_plan_tasks(plan=plan, actor=actor)
+            if isinstance(result, AnnualPlan) and result.pk != plan.pk:
+                plan_route(plan=result)
+    except FlowLockFailed as error:
+        current = AnnualPlan.objects.get(pk=plan.pk)
+        label = current.get_state_display()
+        raise Conflict(
+            _("Someone else is acting on this plan right now; the plan's current state is "
+              "“%(state)s”. Reload and try again.") % {"state": label},
+            current_state=current.state, current_state_label=str(label)) from error
     return result
+
+
+def plan_route(*, plan: AnnualPlan) -> None:
+    """Start the plan's flow unless it has one (plans created by a service, not a page)."""
+    if not AnnualPlanProcess.objects.filter(plan=plan).exists():
+        AnnualPlanFlow.start.run(plan=plan)
 
 
 @transaction.atomic

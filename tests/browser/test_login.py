@@ -66,7 +66,8 @@ def shown_rows(page: Page) -> Counter:
             table.caption.innerText.trim(),
             ...[...row.cells].map(cell => cell.innerText.trim()),
         ]))""")
-    return Counter((org, role, where, period.split(" – ")[0])
+    # The "where" cell's first line is the place; a chair's cell adds a link below it.
+    return Counter((org, role, where.splitlines()[0], period.split(" – ")[0])
                    for org, role, where, period in rows)
 
 
