@@ -10,10 +10,8 @@ import datetime
 from collections.abc import Callable
 from dataclasses import dataclass
 from decimal import Decimal
-from zoneinfo import ZoneInfo
 
 import pytest
-import time_machine
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.http import Http404
@@ -37,23 +35,20 @@ from governance import services as governance_services
 from governance.models import Body, Department, Membership, OperationsArea, Organisation
 from permissions.matrix import MATRIX, Action
 from permissions.selectors import roles_in_organisation
+from tests.clock import frozen_on
 from workflows.services import plan_act, plan_create_and_route
 
 State = AnnualPlan.State
 Decision = SignOff.Decision
 Verdict = InitiativeEvaluation.Decision
-COPENHAGEN = ZoneInfo("Europe/Copenhagen")
 TODAY = datetime.date(2026, 3, 2)
 
-
-def at(day: datetime.date, hour: int = 10) -> datetime.datetime:
-    return datetime.datetime(day.year, day.month, day.day, hour, tzinfo=COPENHAGEN)
 
 
 @pytest.fixture(autouse=True)
 def _frozen_today():
     """Autouse, so it is in force before the demo (whose terms are relative to today) loads."""
-    with time_machine.travel(at(TODAY)):
+    with frozen_on(TODAY):
         yield
 
 
@@ -333,12 +328,12 @@ def test_vice_chair_signs_only_inside_the_period_the_chair_authorised(setup, kin
         starts_on=datetime.date(2026, 3, 10), ends_on=datetime.date(2026, 3, 20))
     outcome = {}
     for day in (9, 10, 20, 21):
-        with time_machine.travel(at(datetime.date(2026, 3, day))):
+        with frozen_on(datetime.date(2026, 3, day)):
             outcome[day] = (allowed(vice_signs), allowed(vice_returns))
     assert outcome == {9: (False, False), 10: (True, True), 20: (True, True),
                        21: (False, False)}
 
-    with time_machine.travel(at(datetime.date(2026, 3, 15))):
+    with frozen_on(datetime.date(2026, 3, 15)):
         sign_off = vice_signs()
     assert sign_off.mandate == SignOff.Mandate.VICE_CHAIR_FOR_CHAIR
     assert sign_off.on_behalf_of == chair

@@ -7,10 +7,8 @@ node's mandate. Time is frozen on Monday 02.03.2026, before the demo is loaded.
 
 import datetime
 import io
-from zoneinfo import ZoneInfo
 
 import pytest
-import time_machine
 from django.core.management import call_command
 from django.urls import URLPattern, URLResolver, get_resolver
 from django.utils import translation
@@ -26,6 +24,7 @@ from fixtures.demo import DEMO_PASSWORD, DEMO_SLUG
 from governance import services as governance_services
 from governance.models import Body, Membership, OperationsArea, Organisation
 from permissions.matrix import EVERY_ROLE, MATRIX, Action
+from tests.clock import frozen_on
 from workflows import services as workflow_services
 from workflows.flows import PLAN_NODES, AnnualPlanFlow
 from workflows.models import AnnualPlanProcess, TaskMandate
@@ -33,7 +32,6 @@ from workflows.services import mandate_holder, open_plan_tasks, plan_act, plan_c
 
 State = AnnualPlan.State
 Decision = SignOff.Decision
-COPENHAGEN = ZoneInfo("Europe/Copenhagen")
 TODAY = datetime.date(2026, 3, 2)
 
 # Who holds each node's mandate in the demo, and the matrix action the node's work needs.
@@ -56,13 +54,10 @@ NODE_ACTION = {
 NOT_HUMAN = {"START", "END", "EXCLUSIVE_GATEWAY", "FUNCTION"}
 
 
-def at(day: datetime.date, hour: int = 10) -> datetime.datetime:
-    return datetime.datetime(day.year, day.month, day.day, hour, tzinfo=COPENHAGEN)
-
 
 @pytest.fixture(autouse=True)
 def _frozen_today():
-    with time_machine.travel(at(TODAY)):
+    with frozen_on(TODAY):
         yield
 
 
@@ -367,7 +362,7 @@ def test_open_review_moves_when_the_term_ends_by_date_and_the_nightly_command_ru
     assert Task.objects.get(pk=task.pk).owner == persona("fg-formand")  # still her term
     assert not AuditEntry.objects.filter(action="task.reroute").exists()
 
-    with time_machine.travel(at(datetime.date(2026, 4, 1), hour=2)):
+    with frozen_on(datetime.date(2026, 4, 1), hour=2):
         out = io.StringIO()
         call_command("reroute_tasks", stdout=out)
         assert "1 task(s) moved" in out.getvalue()
