@@ -5,10 +5,13 @@ from django.contrib import admin
 
 from cycles.models import (
     AnnualPlan,
+    CycleSettings,
+    FollowUp,
     Initiative,
     OperationsProgramme,
     PlanRevision,
     PlanTransition,
+    RolloutPlan,
     SignOff,
     Theme,
 )
@@ -73,3 +76,23 @@ class SignOffAdmin(ReadOnlyAdmin):
     list_display = ["plan", "step", "decision", "signer", "mandate", "revision_sha256",
                     "signed_at"]
     list_select_related = ["plan", "signer"]
+
+
+@admin.register(CycleSettings)
+class CycleSettingsAdmin(admin.ModelAdmin):
+    list_display = ["organisation", "h1_due_day", "h1_due_month", "h2_due_day", "h2_due_month",
+                    "closes_on_customary_days"]
+
+
+@admin.register(RolloutPlan)
+class RolloutPlanAdmin(ReadOnlyAdmin):
+    list_display = ["plan", "department", "presented_on", "meeting_kind"]
+    list_filter = ["plan__organisation", "plan__year"]
+    list_select_related = ["plan", "department"]
+
+
+@admin.register(FollowUp)
+class FollowUpAdmin(ReadOnlyAdmin):
+    list_display = ["department", "plan", "half", "due_on", "state"]
+    list_filter = ["plan__organisation", "plan__year", "half", "state"]
+    list_select_related = ["plan", "department"]

@@ -2,9 +2,9 @@
 
 from django.utils import translation
 
-from cycles.models import AnnualPlan
+from cycles.models import AnnualPlan, FollowUp
 
-MACHINES = [(AnnualPlan, "state")]
+MACHINES = [(AnnualPlan, "state"), (FollowUp, "state")]
 
 
 def mermaid(model, field_name: str) -> str:

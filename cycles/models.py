@@ -441,3 +441,269 @@ class InitiativeEvaluation(models.Model):
 
     def __str__(self):
         return f"{self.initiative}: {self.get_decision_display()}"
+
+
+# --- Rollout and half-yearly follow-up (per department) ----------------------------------
+
+class CycleSettings(models.Model):
+    """An organisation's settings for the cycle; defaults apply where none are stored."""
+
+    organisation = models.OneToOneField(Organisation, on_delete=models.CASCADE,
+                                        related_name="cycle_settings")
+    h1_due_month = models.PositiveSmallIntegerField(_("first half: due month"), default=6)
+    h1_due_day = models.PositiveSmallIntegerField(_("first half: due day"), default=30)
+    h2_due_month = models.PositiveSmallIntegerField(_("second half: due month"), default=12)
+    h2_due_day = models.PositiveSmallIntegerField(_("second half: due day"), default=15)
+    closes_on_customary_days = models.BooleanField(
+        _("closed on 5 June, 24 and 31 December"), default=True,
+        help_text=_("Deadlines on these days move to the business day before."))
+
+    class Meta:
+        verbose_name = _("cycle settings")
+        verbose_name_plural = _("cycle settings")
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(h1_due_month__gte=1, h1_due_month__lte=12,
+                            h2_due_month__gte=1, h2_due_month__lte=12,
+                            h1_due_day__gte=1, h1_due_day__lte=31,
+                            h2_due_day__gte=1, h2_due_day__lte=31),
+                name="cycles_cyclesettings_valid_due_dates"),
+        ]
+
+    def __str__(self):
+        return str(self.organisation)
+
+
+class MeetingKind(models.TextChoices):
+    BOARD_MEETING = "board_meeting", _("board meeting")
+    NETWORK_MEETING = "network_meeting", _("network meeting")
+
+
+class RolloutPlan(models.Model):
+    """A published plan's initiatives for one department, presented to its board.
+
+    The presentation is an acknowledgement, not an approval.
+    """
+
+    plan = models.ForeignKey(AnnualPlan, verbose_name=_("annual plan"),
+                             on_delete=models.PROTECT, related_name="rollout_plans")
+    department = models.ForeignKey(Department, verbose_name=_("department"),
+                                   on_delete=models.PROTECT, related_name="rollout_plans")
+    created_at = models.DateTimeField(_("created"))
+    presented_on = models.DateField(_("presented on"), null=True, blank=True)
+    meeting_kind = models.CharField(_("meeting"), max_length=16, choices=MeetingKind.choices,
+                                    blank=True)
+    presenter = models.ForeignKey("governance.Person", verbose_name=_("presented by"),
+                                  on_delete=models.PROTECT, null=True, blank=True,
+                                  related_name="+")
+    board_remarks = models.TextField(_("the board's remarks"), blank=True)
+
+    class Meta:
+        verbose_name = _("rollout plan")
+        verbose_name_plural = _("rollout plans")
+        ordering = ["plan_id", "department__number"]
+        constraints = [
+            models.UniqueConstraint(fields=["plan", "department"],
+                                    name="cycles_rolloutplan_one_per_department"),
+            models.CheckConstraint(
+                condition=Q(presented_on__isnull=True) | ~Q(meeting_kind=""),
+                name="cycles_rolloutplan_presentation_has_meeting"),
+        ]
+
+    def __str__(self):
+        return f"{self.plan} – {self.department}"
+
+
+class RolloutEntry(models.Model):
+    """One initiative in a department's rollout plan, with its planned timing there."""
+
+    rollout = models.ForeignKey(RolloutPlan, on_delete=models.CASCADE, related_name="entries")
+    initiative = models.ForeignKey(Initiative, on_delete=models.PROTECT, related_name="+")
+    planned_start = models.DateField(_("planned start"), null=True, blank=True)
+    planned_end = models.DateField(_("planned end"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("rollout entry")
+        verbose_name_plural = _("rollout entries")
+        constraints = [
+            models.UniqueConstraint(fields=["rollout", "initiative"],
+                                    name="cycles_rolloutentry_one_per_initiative"),
+        ]
+
+    def __str__(self):
+        return f"{self.rollout}: {self.initiative}"
+
+
+class FollowUp(FSMModelMixin, models.Model):
+    """The half-yearly follow-up of a published plan in one department: a case."""
+
+    class Half(models.TextChoices):
+        H1 = "H1", _("first half")
+        H2 = "H2", _("second half")
+
+    class State(models.TextChoices):
+        SCHEDULED = "scheduled", _("scheduled")
+        IN_PREPARATION = "in_preparation", _("in preparation")
+        READY_FOR_BOARD = "ready_for_board", _("ready for the board")
+        PRESENTED = "presented", _("presented to the board")
+        CLOSED = "closed", _("closed")
+
+    plan = models.ForeignKey(AnnualPlan, verbose_name=_("annual plan"),
+                             on_delete=models.PROTECT, related_name="follow_ups")
+    department = models.ForeignKey(Department, verbose_name=_("department"),
+                                   on_delete=models.PROTECT, related_name="follow_ups")
+    half = models.CharField(_("half year"), max_length=2, choices=Half.choices)
+    due_on = models.DateField(_("due"))
+    state = FSMField(_("state"), max_length=16, choices=State.choices, default=State.SCHEDULED,
+                     protected=True)
+    summary = models.TextField(_("summary for the board"), blank=True)
+    presented_on = models.DateField(_("presented on"), null=True, blank=True)
+    meeting_kind = models.CharField(_("meeting"), max_length=16, choices=MeetingKind.choices,
+                                    blank=True)
+    minutes_reference = models.CharField(_("minutes reference"), max_length=200, blank=True)
+    acknowledged_by = models.ForeignKey("governance.Person", verbose_name=_("acknowledged by"),
+                                        on_delete=models.PROTECT, null=True, blank=True,
+                                        related_name="+")
+    acknowledged_at = models.DateTimeField(_("acknowledged at"), null=True, blank=True)
+    created_at = models.DateTimeField(_("created"))
+
+    class Meta:
+        verbose_name = _("follow-up")
+        verbose_name_plural = _("follow-ups")
+        ordering = ["plan_id", "half", "department__number"]
+        constraints = [
+            models.UniqueConstraint(fields=["plan", "department", "half"],
+                                    name="cycles_followup_one_per_half"),
+        ]
+        indexes = [
+            models.Index(fields=["state", "due_on"], name="cycles_followup_state_due"),
+        ]
+
+    def __str__(self):
+        return f"{self.department}, {self.get_half_display()} {self.plan.year}"
+
+    def ready_blockers(self) -> list[str]:
+        from cycles.selectors import follow_up_ready_blockers
+
+        return follow_up_ready_blockers(follow_up=self)
+
+    def can_go_to_board(self) -> bool:
+        return not self.ready_blockers()
+
+    def close_blockers(self) -> list[str]:
+        from cycles.selectors import follow_up_close_blockers
+
+        return follow_up_close_blockers(follow_up=self)
+
+    def can_be_closed(self) -> bool:
+        return not self.close_blockers()
+
+    @transition(field=state, source=State.SCHEDULED, target=State.IN_PREPARATION)
+    def start_preparation(self):
+        pass
+
+    @transition(field=state, source=State.IN_PREPARATION, target=State.READY_FOR_BOARD,
+                conditions=[can_go_to_board])
+    def mark_ready(self):
+        pass
+
+    @transition(field=state, source=State.READY_FOR_BOARD, target=State.IN_PREPARATION)
+    def return_to_preparation(self):
+        pass
+
+    @transition(field=state, source=State.READY_FOR_BOARD, target=State.PRESENTED)
+    def acknowledge(self):
+        pass
+
+    @transition(field=state, source=State.PRESENTED, target=State.CLOSED,
+                conditions=[can_be_closed])
+    def close(self):
+        pass
+
+
+class FollowUpTransition(models.Model):
+    """The follow-up's transition log: one row per state change, written with it."""
+
+    follow_up = models.ForeignKey(FollowUp, on_delete=models.PROTECT,
+                                  related_name="transitions")
+    from_state = models.CharField(_("from"), max_length=16, choices=FollowUp.State.choices)
+    to_state = models.CharField(_("to"), max_length=16, choices=FollowUp.State.choices)
+    actor = models.ForeignKey("governance.Person", verbose_name=_("actor"),
+                              on_delete=models.PROTECT, null=True, blank=True, related_name="+")
+    acting_as = models.CharField(_("acting as"), max_length=200, blank=True)
+    occurred_at = models.DateTimeField(_("time"))
+    reason = models.TextField(_("reason"), blank=True)
+
+    class Meta:
+        verbose_name = _("follow-up transition")
+        verbose_name_plural = _("follow-up transitions")
+        ordering = ["follow_up_id", "occurred_at", "pk"]
+
+    def __str__(self):
+        return f"{self.follow_up}: {self.from_state} → {self.to_state}"
+
+
+class FollowUpRemark(models.Model):
+    """Staff's remark on one initiative in one department's follow-up."""
+
+    class Status(models.TextChoices):
+        NOT_STARTED = "not_started", _("not started")
+        ONGOING = "ongoing", _("ongoing")
+        DONE = "done", _("done")
+        DROPPED = "dropped", _("dropped")
+
+    follow_up = models.ForeignKey(FollowUp, on_delete=models.CASCADE, related_name="remarks")
+    initiative = models.ForeignKey(Initiative, on_delete=models.PROTECT, related_name="+")
+    status = models.CharField(_("status"), max_length=16, choices=Status.choices,
+                              default=Status.NOT_STARTED)
+    progress = models.PositiveSmallIntegerField(_("progress (%)"), default=0)
+    text = models.TextField(_("remark"), blank=True)
+
+    class Meta:
+        verbose_name = _("remark")
+        verbose_name_plural = _("remarks")
+        constraints = [
+            models.UniqueConstraint(fields=["follow_up", "initiative"],
+                                    name="cycles_followupremark_one_per_initiative"),
+            models.CheckConstraint(condition=Q(progress__lte=100),
+                                   name="cycles_followupremark_progress_percent"),
+        ]
+
+    def __str__(self):
+        return f"{self.follow_up}: {self.initiative}"
+
+
+class BoardRemark(models.Model):
+    """The department board's own remark on a follow-up; staff must answer each one."""
+
+    class Answer(models.TextChoices):
+        NOTED = "noted", _("noted")
+        WILL_ACT = "will_act", _("will act")
+        WONT_ACT = "wont_act", _("will not act")
+
+    follow_up = models.ForeignKey(FollowUp, on_delete=models.PROTECT,
+                                  related_name="board_remarks")
+    author = models.ForeignKey("governance.Person", on_delete=models.PROTECT, related_name="+")
+    text = models.TextField(_("remark"))
+    created_at = models.DateTimeField(_("created"))
+    answer = models.CharField(_("answer"), max_length=16, choices=Answer.choices, blank=True)
+    answer_text = models.TextField(_("answer text"), blank=True)
+    answered_by = models.ForeignKey("governance.Person", on_delete=models.PROTECT, null=True,
+                                    blank=True, related_name="+")
+    answered_at = models.DateTimeField(_("answered at"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("board remark")
+        verbose_name_plural = _("board remarks")
+        ordering = ["follow_up_id", "created_at", "pk"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(answer="") | Q(answered_by__isnull=False),
+                name="cycles_boardremark_answer_has_author"),
+            models.CheckConstraint(
+                condition=~Q(answer="wont_act") | ~Q(answer_text=""),
+                name="cycles_boardremark_wont_act_has_reason"),
+        ]
+
+    def __str__(self):
+        return f"{self.follow_up}: {self.text[:40]}"

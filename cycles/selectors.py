@@ -199,3 +199,47 @@ def plan_allowed_actions(*, plan: AnnualPlan, permitted: frozenset[Action],
             continue
         allowed.append(name)
     return allowed
+
+
+# --- rollout and follow-ups ---------------------------------------------------------------
+
+def initiatives_by_department(*, plan: AnnualPlan) -> dict[int, list[Initiative]]:
+    """Department id → the plan's initiatives that apply there (by each initiative's scope).
+
+    Four queries whatever the size: departments, initiatives, and the two scope tables.
+    """
+    from governance.models import Department
+
+    departments = list(Department.objects.filter(organisation_id=plan.organisation_id)
+                       .values_list("pk", "operations_area_id"))
+    initiatives = list(plan.initiatives.prefetch_related("operations_areas", "departments")
+                       .select_related("theme").order_by("theme__number", "position"))
+    applying: dict[int, list[Initiative]] = {pk: [] for pk, _area in departments}
+    for initiative in initiatives:
+        if initiative.scope == Initiative.Scope.ORGANISATION:
+            targets = [pk for pk, _area in departments]
+        elif initiative.scope == Initiative.Scope.AREAS:
+            areas = {a.pk for a in initiative.operations_areas.all()}
+            targets = [pk for pk, area in departments if area in areas]
+        else:
+            targets = [d.pk for d in initiative.departments.all()]
+        for pk in targets:
+            applying[pk].append(initiative)
+    return {pk: items for pk, items in applying.items() if items}
+
+
+def follow_up_ready_blockers(*, follow_up) -> list[str]:
+    """Readable reasons a follow-up cannot go to the board yet; empty when it can."""
+    reasons = []
+    if not follow_up.summary.strip():
+        reasons.append(_("Write a summary for the board."))
+    if follow_up.remarks.filter(text="").exists():
+        reasons.append(_("Every initiative needs a remark."))
+    return reasons
+
+
+def follow_up_close_blockers(*, follow_up) -> list[str]:
+    if follow_up.board_remarks.filter(answer="").exists():
+        reasons = [_("Every remark from the board needs an answer before the case is closed.")]
+        return reasons
+    return []

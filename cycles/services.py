@@ -7,6 +7,7 @@ and the state on the fresh row, runs the state-machine transition, saves, and wr
 ``PermissionDenied``; bad input raises ``ValidationError`` with field errors.
 """
 
+import calendar
 import datetime
 
 from django.conf import settings
@@ -20,23 +21,32 @@ from django_fsm import can_proceed
 from audit.services import audit_record
 from config.errors import Conflict
 from cycles import selectors
+from cycles.business_days import CUSTOMARY_CLOSING_DAYS, previous_business_day
 from cycles.lib import canonical_json, content_hash
 from cycles.models import (
     AnnualPlan,
+    BoardRemark,
+    CycleSettings,
+    FollowUp,
+    FollowUpRemark,
+    FollowUpTransition,
     Initiative,
     InitiativeEvaluation,
+    MeetingKind,
     OperationsProgramme,
     PlanComment,
     PlanRevision,
     PlanTransition,
+    RolloutEntry,
+    RolloutPlan,
     SignOff,
     Theme,
     ThemeJustification,
 )
-from governance.models import Body, Organisation, StaffAssignment
+from governance.models import Body, Membership, Organisation, StaffAssignment
 from governance.selectors import signing_mandate_on
 from permissions.matrix import MATRIX, RETURN_ACTION_BY_STATE, SIGN_ACTION_BY_STATE, Action
-from permissions.selectors import can
+from permissions.selectors import can, can_in_department
 
 State = AnnualPlan.State
 
@@ -616,3 +626,301 @@ def _carry_over(initiative: Initiative, next_plan: AnnualPlan) -> Initiative:
     copy.departments.set(initiative.departments.all())
     _content_changed(next_plan)
     return copy
+
+
+# --- rollout and half-yearly follow-ups ---------------------------------------------------
+
+def follow_up_due_on(*, organisation: Organisation, year: int, half: str) -> datetime.date:
+    """The half's deadline: the organisation's date (default 30.06 / 15.12), moved back to the
+    previous business day when it falls on a weekend, a public holiday or a closing day."""
+    settings_row = CycleSettings.objects.filter(organisation=organisation).first()
+    settings_row = settings_row or CycleSettings(organisation=organisation)
+    month, day = ((settings_row.h1_due_month, settings_row.h1_due_day)
+                  if half == FollowUp.Half.H1
+                  else (settings_row.h2_due_month, settings_row.h2_due_day))
+    last_day = calendar.monthrange(year, month)[1]
+    closed = CUSTOMARY_CLOSING_DAYS if settings_row.closes_on_customary_days else ()
+    return previous_business_day(datetime.date(year, month, min(day, last_day)), closed=closed)
+
+
+@transaction.atomic
+def rollout_generate(*, actor, plan: AnnualPlan) -> tuple[int, int]:
+    """Create what is missing of the plan's rollout: one rollout plan per department in scope,
+    one follow-up per department and half year, and their initiative rows. Idempotent.
+
+    Returns (rollout plans created, follow-ups created). A fixed number of queries whatever
+    the number of departments (bulk inserts; unique constraints back up the idempotency).
+    """
+    plan = AnnualPlan.objects.select_related("organisation").get(pk=plan.pk)
+    if plan.state not in (State.PUBLISHED, State.PRESENTED, State.EVALUATED):
+        raise _conflict(plan, _("Only a published plan is rolled out."))
+    applying = selectors.initiatives_by_department(plan=plan)
+    now = timezone.now()
+
+    existing_rollouts = set(plan.rollout_plans.values_list("department_id", flat=True))
+    RolloutPlan.objects.bulk_create(
+        [RolloutPlan(plan=plan, department_id=pk, created_at=now)
+         for pk in applying if pk not in existing_rollouts],
+        ignore_conflicts=True)
+    rollouts = dict(plan.rollout_plans.values_list("department_id", "pk"))
+    have_entries = set(RolloutEntry.objects.filter(rollout__plan=plan)
+                       .values_list("rollout_id", "initiative_id"))
+    RolloutEntry.objects.bulk_create(
+        [RolloutEntry(rollout_id=rollouts[pk], initiative=initiative,
+                      planned_start=initiative.planned_start,
+                      planned_end=initiative.planned_end)
+         for pk, initiatives in applying.items() for initiative in initiatives
+         if (rollouts[pk], initiative.pk) not in have_entries],
+        ignore_conflicts=True)
+
+    due = {half: follow_up_due_on(organisation=plan.organisation, year=plan.year, half=half)
+           for half in FollowUp.Half.values}
+    existing_cases = set(plan.follow_ups.values_list("department_id", "half"))
+    FollowUp.objects.bulk_create(
+        [FollowUp(plan=plan, department_id=pk, half=half, due_on=due[half], created_at=now)
+         for pk in applying for half in FollowUp.Half.values
+         if (pk, half) not in existing_cases],
+        ignore_conflicts=True)
+    cases = {(d, h): pk for pk, d, h in plan.follow_ups.values_list("pk", "department_id",
+                                                                      "half")}
+    have_remarks = set(FollowUpRemark.objects.filter(follow_up__plan=plan)
+                       .values_list("follow_up_id", "initiative_id"))
+    FollowUpRemark.objects.bulk_create(
+        [FollowUpRemark(follow_up_id=cases[(pk, half)], initiative=initiative)
+         for pk, initiatives in applying.items() for half in FollowUp.Half.values
+         for initiative in initiatives
+         if (cases[(pk, half)], initiative.pk) not in have_remarks],
+        ignore_conflicts=True)
+    created = (len(rollouts) - len(existing_rollouts), len(cases) - len(existing_cases))
+    audit_record(actor=actor, action="plan.rollout_generate", obj=plan,
+                 organisation=plan.organisation,
+                 summary={"rollout_plans": created[0], "follow_ups": created[1]})
+    return created
+
+
+def _require_department(actor, action: Action, department) -> None:
+    if actor is None:
+        return
+    if not can_in_department(user=actor, action=action, department=department):
+        raise PermissionDenied(_("You do not have permission to do this."))
+
+
+def _lock_follow_up(follow_up: FollowUp) -> FollowUp:
+    return FollowUp.objects.select_for_update(of=("self",)).select_related(
+        "department__organisation", "department__operations_area", "plan").get(pk=follow_up.pk)
+
+
+def _follow_up_conflict(follow_up: FollowUp, message: str | None = None) -> Conflict:
+    label = follow_up.get_state_display()
+    return Conflict(
+        message or _("This cannot be done now: the follow-up's current state is “%(state)s”.")
+        % {"state": label}, current_state=follow_up.state, current_state_label=str(label))
+
+
+def _follow_up_transition(follow_up: FollowUp, method_name: str, *, actor, reason: str = "",
+                          update_fields: tuple[str, ...] = ()) -> FollowUpTransition:
+    method = getattr(follow_up, method_name)
+    if not can_proceed(method, check_conditions=False):
+        raise _follow_up_conflict(follow_up)
+    before = follow_up.state
+    method()
+    follow_up.save(update_fields=["state", *update_fields])
+    with translation.override(settings.LANGUAGE_CODE):
+        acting_as = _department_acting_as(actor, follow_up)
+    entry = FollowUpTransition.objects.create(
+        follow_up=follow_up, from_state=before, to_state=follow_up.state, actor=actor,
+        acting_as=acting_as, occurred_at=timezone.now(), reason=reason)
+    audit_record(actor=actor, action=f"follow_up.{method_name}", obj=follow_up,
+                 organisation=follow_up.department.organisation, acting_as=acting_as,
+                 summary={"from": before, "to": follow_up.state, "reason": reason})
+    return entry
+
+
+def _department_acting_as(actor, follow_up: FollowUp) -> str:
+    if actor is None:
+        return _("Årshjul (automatic step)")
+    department = follow_up.department
+    seat = (Membership.objects.current_on(timezone.localdate())
+            .filter(person=actor, body__department=department).first())
+    if seat is not None:
+        return f"{seat.get_role_display()}, {department.board.name}"
+    assignment = (StaffAssignment.objects.current_on(timezone.localdate())
+                  .filter(person=actor, organisation_id=department.organisation_id)
+                  .select_related("operations_area").order_by("operations_area_id").first())
+    if assignment is not None:
+        where = assignment.operations_area or department.organisation
+        return f"{assignment.get_role_display()}, {where}"
+    return ""
+
+
+@transaction.atomic
+def follow_up_start_preparation(*, actor, follow_up: FollowUp) -> FollowUp:
+    follow_up = _lock_follow_up(follow_up)
+    _require_department(actor, Action.FOLLOW_UP_PREPARE, follow_up.department)
+    _follow_up_transition(follow_up, "start_preparation", actor=actor)
+    return follow_up
+
+
+@transaction.atomic
+def follow_up_save(*, actor, follow_up: FollowUp, summary: str,
+                   remarks: list[dict]) -> FollowUp:
+    """Staff write the summary and a remark per initiative: ``{"initiative", "status",
+    "progress", "text"}``. Starts the preparation when the case was only scheduled."""
+    follow_up = _lock_follow_up(follow_up)
+    _require_department(actor, Action.FOLLOW_UP_PREPARE, follow_up.department)
+    if follow_up.state not in (FollowUp.State.SCHEDULED, FollowUp.State.IN_PREPARATION):
+        raise _follow_up_conflict(follow_up)
+    rows = {r.initiative_id: r for r in follow_up.remarks.select_for_update()}
+    errors: dict[str, list[str]] = {}
+    for index, remark in enumerate(remarks):
+        key = f"remarks[{index}]"
+        initiative = remark.get("initiative")
+        row = rows.get(getattr(initiative, "pk", None))
+        if row is None:
+            errors[key] = [_("The initiative is not part of this follow-up.")]
+            continue
+        if remark.get("status") not in FollowUpRemark.Status.values:
+            errors[key] = [_("Choose a status.")]
+            continue
+        progress = remark.get("progress")
+        if not isinstance(progress, int) or not 0 <= progress <= 100:
+            errors[key] = [_("Progress is a whole number from 0 to 100.")]
+            continue
+        row.status, row.progress = remark["status"], progress
+        row.text = (remark.get("text") or "").strip()
+    if errors:
+        raise ValidationError(errors)
+    FollowUpRemark.objects.bulk_update(list(rows.values()), ["status", "progress", "text"])
+    follow_up.summary = summary.strip()
+    follow_up.save(update_fields=["summary"])
+    if follow_up.state == FollowUp.State.SCHEDULED:
+        _follow_up_transition(follow_up, "start_preparation", actor=actor)
+    audit_record(actor=actor, action="follow_up.save", obj=follow_up,
+                 organisation=follow_up.department.organisation,
+                 summary={"remarks": len(remarks)})
+    return follow_up
+
+
+@transaction.atomic
+def follow_up_mark_ready(*, actor, follow_up: FollowUp) -> FollowUp:
+    follow_up = _lock_follow_up(follow_up)
+    _require_department(actor, Action.FOLLOW_UP_PREPARE, follow_up.department)
+    if follow_up.state != FollowUp.State.IN_PREPARATION:
+        raise _follow_up_conflict(follow_up)
+    blockers = follow_up.ready_blockers()
+    if blockers:
+        raise ValidationError({"follow_up": blockers})
+    _follow_up_transition(follow_up, "mark_ready", actor=actor)
+    return follow_up
+
+
+@transaction.atomic
+def follow_up_return(*, actor, follow_up: FollowUp, reason: str) -> FollowUp:
+    follow_up = _lock_follow_up(follow_up)
+    _require_department(actor, Action.FOLLOW_UP_RETURN, follow_up.department)
+    if follow_up.state != FollowUp.State.READY_FOR_BOARD:
+        raise _follow_up_conflict(follow_up)
+    if not reason.strip():
+        raise ValidationError({"reason": _("Say why the follow-up goes back to preparation.")})
+    _follow_up_transition(follow_up, "return_to_preparation", actor=actor, reason=reason.strip())
+    return follow_up
+
+
+@transaction.atomic
+def follow_up_acknowledge(*, actor, follow_up: FollowUp, presented_on: datetime.date,
+                          meeting_kind: str, minutes_reference: str = "") -> FollowUp:
+    """The department board's chair acknowledges the follow-up presented at a meeting."""
+    follow_up = _lock_follow_up(follow_up)
+    _require_department(actor, Action.FOLLOW_UP_ACKNOWLEDGE, follow_up.department)
+    if follow_up.state != FollowUp.State.READY_FOR_BOARD:
+        raise _follow_up_conflict(follow_up)
+    errors = {}
+    if presented_on is None:
+        errors["presented_on"] = [_("Give the date of the meeting.")]
+    elif presented_on > timezone.localdate():
+        errors["presented_on"] = [_("The meeting cannot be in the future.")]
+    if meeting_kind not in MeetingKind.values:
+        errors["meeting_kind"] = [_("Choose a board meeting or a network meeting.")]
+    if errors:
+        raise ValidationError(errors)
+    follow_up.presented_on, follow_up.meeting_kind = presented_on, meeting_kind
+    follow_up.minutes_reference = minutes_reference.strip()
+    follow_up.acknowledged_by, follow_up.acknowledged_at = actor, timezone.now()
+    _follow_up_transition(follow_up, "acknowledge", actor=actor,
+                          reason=follow_up.minutes_reference,
+                          update_fields=("presented_on", "meeting_kind", "minutes_reference",
+                                         "acknowledged_by", "acknowledged_at"))
+    return follow_up
+
+
+@transaction.atomic
+def board_remark_add(*, actor, follow_up: FollowUp, text: str) -> BoardRemark:
+    follow_up = _lock_follow_up(follow_up)
+    _require_department(actor, Action.FOLLOW_UP_BOARD_REMARK, follow_up.department)
+    if follow_up.state not in (FollowUp.State.READY_FOR_BOARD, FollowUp.State.PRESENTED):
+        raise _follow_up_conflict(follow_up)
+    if not text.strip():
+        raise ValidationError({"text": _("Write the remark.")})
+    remark = BoardRemark.objects.create(follow_up=follow_up, author=actor, text=text.strip(),
+                                        created_at=timezone.now())
+    audit_record(actor=actor, action="follow_up.board_remark", obj=follow_up,
+                 organisation=follow_up.department.organisation, summary={"remark": remark.pk})
+    return remark
+
+
+@transaction.atomic
+def board_remark_answer(*, actor, remark: BoardRemark, answer: str,
+                        text: str = "") -> BoardRemark:
+    follow_up = _lock_follow_up(remark.follow_up)
+    _require_department(actor, Action.FOLLOW_UP_ANSWER, follow_up.department)
+    if follow_up.state == FollowUp.State.CLOSED:
+        raise _follow_up_conflict(follow_up)
+    remark = BoardRemark.objects.select_for_update().get(pk=remark.pk)
+    if answer not in BoardRemark.Answer.values:
+        raise ValidationError({"answer": _("Choose noted, will act or will not act.")})
+    if answer == BoardRemark.Answer.WONT_ACT and not text.strip():
+        raise ValidationError({"text": _("Say why nothing will be done.")})
+    remark.answer, remark.answer_text = answer, text.strip()
+    remark.answered_by, remark.answered_at = actor, timezone.now()
+    remark.save(update_fields=["answer", "answer_text", "answered_by", "answered_at"])
+    audit_record(actor=actor, action="follow_up.board_remark_answer", obj=follow_up,
+                 organisation=follow_up.department.organisation,
+                 summary={"remark": remark.pk, "answer": answer})
+    return remark
+
+
+@transaction.atomic
+def follow_up_close(*, actor, follow_up: FollowUp) -> FollowUp:
+    follow_up = _lock_follow_up(follow_up)
+    _require_department(actor, Action.FOLLOW_UP_CLOSE, follow_up.department)
+    if follow_up.state != FollowUp.State.PRESENTED:
+        raise _follow_up_conflict(follow_up)
+    blockers = follow_up.close_blockers()
+    if blockers:
+        raise ValidationError({"follow_up": blockers})
+    _follow_up_transition(follow_up, "close", actor=actor)
+    return follow_up
+
+
+@transaction.atomic
+def rollout_register_presentation(*, actor, rollout: RolloutPlan, presented_on: datetime.date,
+                                  meeting_kind: str, board_remarks: str = "") -> RolloutPlan:
+    rollout = RolloutPlan.objects.select_for_update(of=("self",)).select_related(
+        "department__organisation").get(pk=rollout.pk)
+    _require_department(actor, Action.ROLLOUT_REGISTER_PRESENTATION, rollout.department)
+    errors = {}
+    if presented_on is None:
+        errors["presented_on"] = [_("Give the date of the meeting.")]
+    elif presented_on > timezone.localdate():
+        errors["presented_on"] = [_("The meeting cannot be in the future.")]
+    if meeting_kind not in MeetingKind.values:
+        errors["meeting_kind"] = [_("Choose a board meeting or a network meeting.")]
+    if errors:
+        raise ValidationError(errors)
+    rollout.presented_on, rollout.meeting_kind = presented_on, meeting_kind
+    rollout.presenter, rollout.board_remarks = actor, board_remarks.strip()
+    rollout.save(update_fields=["presented_on", "meeting_kind", "presenter", "board_remarks"])
+    audit_record(actor=actor, action="rollout.register_presentation", obj=rollout,
+                 organisation=rollout.department.organisation,
+                 summary={"presented_on": presented_on.isoformat(), "meeting": meeting_kind})
+    return rollout

@@ -26,9 +26,11 @@ from governance.models import (
 from governance.signals import mandates_changed
 
 
-def _announce_mandate_change(organisation_id: int) -> None:
+def _announce_mandate_change(organisation_id: int, *, body_id: int | None = None,
+                             staff_role: str | None = None) -> None:
     transaction.on_commit(
-        lambda: mandates_changed.send(sender=Membership, organisation_id=organisation_id))
+        lambda: mandates_changed.send(sender=Membership, organisation_id=organisation_id,
+                                      body_id=body_id, staff_role=staff_role))
 
 
 def _period_summary(starts_on, ends_on) -> dict:
@@ -204,7 +206,7 @@ def membership_start(*, actor, person: Person, body: Body, role: str,
                  organisation=body.organisation,
                  summary={"person": person.pk, "body": body.pk, "role": role,
                           **_period_summary(starts_on, ends_on)})
-    _announce_mandate_change(body.organisation_id)
+    _announce_mandate_change(body.organisation_id, body_id=body.pk)
     return membership
 
 
@@ -233,7 +235,7 @@ def membership_end(*, actor, membership: Membership, ends_on: datetime.date) -> 
                  organisation=membership.body.organisation,
                  summary={"ends_on": {"before": before.isoformat() if before else None,
                                       "after": ends_on.isoformat()}})
-    _announce_mandate_change(membership.body.organisation_id)
+    _announce_mandate_change(membership.body.organisation_id, body_id=membership.body_id)
     return membership
 
 
@@ -264,7 +266,7 @@ def staff_assignment_start(*, actor, person: Person, organisation: Organisation,
                  summary={"person": person.pk, "role": role,
                           "operations_area": operations_area.pk if operations_area else None,
                           **_period_summary(starts_on, ends_on)})
-    _announce_mandate_change(organisation.pk)
+    _announce_mandate_change(organisation.pk, staff_role=role)
     return assignment
 
 
@@ -282,7 +284,7 @@ def staff_assignment_end(*, actor, assignment: StaffAssignment,
                  organisation=assignment.organisation,
                  summary={"ends_on": {"before": before.isoformat() if before else None,
                                       "after": ends_on.isoformat()}})
-    _announce_mandate_change(assignment.organisation_id)
+    _announce_mandate_change(assignment.organisation_id, staff_role=assignment.role)
     return assignment
 
 

@@ -6,5 +6,6 @@ tasks; this keeps the dependency pointing one way.
 
 from django.dispatch import Signal
 
-# Sent with ``organisation_id`` after a membership or staff assignment changed.
+# Sent after a membership or staff assignment changed, with ``organisation_id`` and either
+# ``body_id`` (a seat in that body) or ``staff_role`` (a staff assignment with that role).
 mandates_changed = Signal()

@@ -6,6 +6,11 @@ staff assignment. Roles are held on a day (memberships and staff assignments hav
 Every action's scope is the organisation of the object acted on: a role in another
 organisation never counts.
 
+Actions have a scope. Organisation-scope actions count every role the person holds in the
+object's organisation. Department-scope actions (a department's rollout plan and follow-ups)
+count only a seat on *that* department's board, and a staff role in the department's operations
+area or organisation-wide (an assignment without an area).
+
 Signing (``plan.sign.*``) is given to the chair; the vice-chair signs only while authorised by
 the chair (governance.selectors.signing_mandate_on decides that).
 """
@@ -29,6 +34,20 @@ PLAN_EDITORS: frozenset[Role] = frozenset(
     {("staff", "operations_secretary"), ("staff", "operations_manager")})
 
 
+class Scope(StrEnum):
+    ORGANISATION = "organisation"
+    DEPARTMENT = "department"
+
+
+ALL_STAFF: frozenset[Role] = frozenset(("staff", role) for role in STAFF_ROLES)
+DEPARTMENT_BOARD: frozenset[Role] = frozenset(("department_board", role) for role in BOARD_ROLES)
+AREA_OPERATIONS_LEADS: frozenset[Role] = frozenset(
+    {("staff", "operations_manager"), ("staff", "service_manager")})
+CYCLE_BODIES: frozenset[Role] = frozenset(
+    (kind, role) for kind in ("follow_up_group", "operations_committee", "organisation_board")
+    for role in BOARD_ROLES)
+
+
 class Action(StrEnum):
     PLAN_VIEW = "plan.view"
     PLAN_EDIT = "plan.edit"  # create a plan, edit its initiatives in draft, submit it
@@ -42,6 +61,17 @@ class Action(StrEnum):
     PLAN_PUBLISH = "plan.publish"
     PLAN_REGISTER_PRESENTATION = "plan.register_presentation"
     PLAN_EVALUATE = "plan.evaluate"
+    CYCLE_AGGREGATES_VIEW = "cycle.aggregates.view"
+    # Department scope
+    ROLLOUT_VIEW = "rollout.view"
+    ROLLOUT_REGISTER_PRESENTATION = "rollout.register_presentation"
+    FOLLOW_UP_VIEW = "follow_up.view"
+    FOLLOW_UP_PREPARE = "follow_up.prepare"  # start, write remarks and summary, send to board
+    FOLLOW_UP_RETURN = "follow_up.return"
+    FOLLOW_UP_ACKNOWLEDGE = "follow_up.acknowledge"
+    FOLLOW_UP_BOARD_REMARK = "follow_up.board_remark"
+    FOLLOW_UP_ANSWER = "follow_up.answer"
+    FOLLOW_UP_CLOSE = "follow_up.close"
 
 
 MATRIX: dict[Action, frozenset[Role]] = {
@@ -59,7 +89,31 @@ MATRIX: dict[Action, frozenset[Role]] = {
     Action.PLAN_PUBLISH: frozenset({("staff", "operations_secretary")}),
     Action.PLAN_REGISTER_PRESENTATION: frozenset({("staff", "operations_secretary")}),
     Action.PLAN_EVALUATE: frozenset({("follow_up_group", "chair")}),
+    # The aggregates of follow-ups and rollout: the bodies that treat the plan, and staff.
+    Action.CYCLE_AGGREGATES_VIEW: CYCLE_BODIES | ALL_STAFF,
+    # A department's own work: its board, and the staff of its operations area.
+    Action.ROLLOUT_VIEW: DEPARTMENT_BOARD | ALL_STAFF,
+    Action.ROLLOUT_REGISTER_PRESENTATION: AREA_OPERATIONS_LEADS
+    | {("staff", "operations_secretary")},
+    Action.FOLLOW_UP_VIEW: DEPARTMENT_BOARD | ALL_STAFF,
+    Action.FOLLOW_UP_PREPARE: AREA_OPERATIONS_LEADS,
+    Action.FOLLOW_UP_RETURN: AREA_OPERATIONS_LEADS | {("department_board", "chair")},
+    Action.FOLLOW_UP_ACKNOWLEDGE: frozenset({("department_board", "chair")}),
+    Action.FOLLOW_UP_BOARD_REMARK: frozenset(
+        ("department_board", role) for role in ("chair", "vice_chair", "member")),
+    Action.FOLLOW_UP_ANSWER: AREA_OPERATIONS_LEADS,
+    Action.FOLLOW_UP_CLOSE: AREA_OPERATIONS_LEADS,
 }
+
+DEPARTMENT_ACTIONS: frozenset[Action] = frozenset({
+    Action.ROLLOUT_VIEW, Action.ROLLOUT_REGISTER_PRESENTATION, Action.FOLLOW_UP_VIEW,
+    Action.FOLLOW_UP_PREPARE, Action.FOLLOW_UP_RETURN, Action.FOLLOW_UP_ACKNOWLEDGE,
+    Action.FOLLOW_UP_BOARD_REMARK, Action.FOLLOW_UP_ANSWER, Action.FOLLOW_UP_CLOSE,
+})
+
+
+def scope_of(action: Action) -> Scope:
+    return Scope.DEPARTMENT if action in DEPARTMENT_ACTIONS else Scope.ORGANISATION
 
 # Actions that a chair signs; the authorised vice-chair may act for the chair.
 CHAIR_ACTIONS: dict[Action, str] = {

@@ -13,7 +13,7 @@ from django.utils import timezone
 
 from governance.models import Body, Department, Membership, OperationsArea, Organisation
 from governance.selectors import organisations_of_person_on
-from permissions.matrix import CHAIR_ACTIONS, MATRIX, Action
+from permissions.matrix import CHAIR_ACTIONS, MATRIX, Action, Scope, scope_of
 
 
 def visible_organisations(*, user, day: datetime.date | None = None) -> QuerySet[Organisation]:
@@ -65,7 +65,8 @@ def permitted_actions(*, user, organisation_id: int,
 
     day = day or timezone.localdate()
     roles = roles_in_organisation(user=user, organisation_id=organisation_id, day=day)
-    allowed = {action for action, holders in MATRIX.items() if roles & holders}
+    allowed = {action for action, holders in MATRIX.items()
+               if scope_of(action) == Scope.ORGANISATION and roles & holders}
     for action, body_kind in CHAIR_ACTIONS.items():
         if action in allowed or (body_kind, "vice_chair") not in roles:
             continue
@@ -78,3 +79,60 @@ def permitted_actions(*, user, organisation_id: int,
 def can(*, user, action: Action, organisation_id: int,
         day: datetime.date | None = None) -> bool:
     return action in permitted_actions(user=user, organisation_id=organisation_id, day=day)
+
+
+def roles_in_department(*, user, department, day: datetime.date | None = None
+                        ) -> frozenset[tuple[str, str]]:
+    """The roles that count in a department's scope: a seat on its board, and a staff role in
+    its operations area or organisation-wide. Two queries."""
+    from django.db.models import Q
+
+    from governance.models import StaffAssignment
+
+    if not user.is_authenticated:
+        return frozenset()
+    day = day or timezone.localdate()
+    seats = Membership.objects.current_on(day).filter(
+        person=user, body__department=department).values_list("body__kind", "role")
+    staff = StaffAssignment.objects.current_on(day).filter(
+        Q(operations_area_id=department.operations_area_id) | Q(operations_area__isnull=True),
+        person=user, organisation_id=department.organisation_id,
+    ).values_list("role", flat=True)
+    return frozenset(seats) | frozenset(("staff", role) for role in staff)
+
+
+def permitted_department_actions(*, user, department,
+                                 day: datetime.date | None = None) -> frozenset[Action]:
+    roles = roles_in_department(user=user, department=department, day=day)
+    return frozenset(action for action, holders in MATRIX.items()
+                     if scope_of(action) == Scope.DEPARTMENT and roles & holders)
+
+
+def can_in_department(*, user, action: Action, department,
+                      day: datetime.date | None = None) -> bool:
+    return action in permitted_department_actions(user=user, department=department, day=day)
+
+
+def departments_for(*, user, action: Action, day: datetime.date | None = None
+                    ) -> QuerySet[Department]:
+    """The departments in which ``user`` may take the department-scope ``action``: one SQL
+    query built from the matrix (seats on their boards; staff roles in their area or
+    organisation-wide)."""
+    from django.db.models import Q
+
+    from governance.models import StaffAssignment
+
+    if not user.is_authenticated:
+        return Department.objects.none()
+    day = day or timezone.localdate()
+    holders = MATRIX[action]
+    board_roles = [role for where, role in holders if where == "department_board"]
+    staff_roles = [role for where, role in holders if where == "staff"]
+    seats = Membership.objects.current_on(day).filter(
+        person=user, body__kind="department_board", role__in=board_roles
+    ).values("body__department_id")
+    staff = StaffAssignment.objects.current_on(day).filter(person=user, role__in=staff_roles)
+    area_ids = staff.filter(operations_area__isnull=False).values("operations_area_id")
+    org_ids = staff.filter(operations_area__isnull=True).values("organisation_id")
+    return Department.objects.filter(
+        Q(pk__in=seats) | Q(operations_area_id__in=area_ids) | Q(organisation_id__in=org_ids))

@@ -19,8 +19,8 @@ from django.http import Http404
 from viewflow import this
 from viewflow.workflow import flow, lock
 
-from cycles.models import AnnualPlan
-from workflows.models import AnnualPlanProcess
+from cycles.models import AnnualPlan, FollowUp
+from workflows.models import AnnualPlanProcess, FollowUpProcess
 
 State = AnnualPlan.State
 
@@ -32,10 +32,15 @@ def not_served_here(request, *args, **kwargs):
 
 @dataclass(frozen=True)
 class Route:
-    """A mandate: the ``role`` of a body of ``body_kind``, or a staff role (``body_kind=None``)."""
+    """A mandate: the ``role`` of a body of ``body_kind``, or a staff role (``body_kind=None``).
+
+    ``department=True``: the department's own board, or staff of the department's operations
+    area (an organisation-wide holder of the role when the area has none).
+    """
 
     role: str
     body_kind: str | None = None
+    department: bool = False
 
 
 # Per human node: the plan state the node works on, and the mandate it is routed to.
@@ -105,8 +110,72 @@ class AnnualPlanFlow(flow.Flow):
         task_mandate_record(task=activation.task, plan=plan, route=route)
 
     def publish_plan(self, activation):
+        """Publish, then roll out: rollout plans and follow-up cases, each case with its flow."""
         from cycles.services import plan_publish
+        from workflows.services import roll_out
 
         plan = self.plan_of(activation)
         if plan.state == State.ORGANISATION_BOARD:
-            plan_publish(actor=None, plan=plan)
+            plan = plan_publish(actor=None, plan=plan)
+        if plan.state == State.PUBLISHED:
+            roll_out(plan=plan)
+
+
+FollowUpState = FollowUp.State
+
+# Per human node: the follow-up states the node works on, and the mandate it is routed to.
+FOLLOW_UP_NODES: dict[str, tuple[tuple[str, ...], Route]] = {
+    "prepare": ((FollowUpState.SCHEDULED, FollowUpState.IN_PREPARATION),
+                Route("operations_manager", department=True)),
+    "acknowledge": ((FollowUpState.READY_FOR_BOARD,),
+                    Route("chair", "department_board", department=True)),
+    "close": ((FollowUpState.PRESENTED,), Route("operations_manager", department=True)),
+}
+
+
+class FollowUpFlow(flow.Flow):
+    """Half-yearly follow-up
+
+    Staff of the operations area prepare the department's follow-up, the department board's
+    chair acknowledges it after the meeting, staff answer the board's remarks and close it.
+    """
+
+    process_class = FollowUpProcess
+    lock_impl = lock.select_for_update_lock
+
+    start = flow.StartHandle(this.start_process).Next(this.prepare)
+    prepare = (flow.View(not_served_here).Assign(this.route_owner)
+               .onCreate(this.record_mandate).Next(this.acknowledge))
+    acknowledge = (flow.View(not_served_here).Assign(this.route_owner)
+                   .onCreate(this.record_mandate).Next(this.after_acknowledge))
+    after_acknowledge = flow.If(this.is_back_in_preparation).Then(this.prepare).Else(this.close)
+    close = (flow.View(not_served_here).Assign(this.route_owner)
+             .onCreate(this.record_mandate).Next(this.end))
+    end = flow.End()
+
+    def start_process(self, activation, follow_up: FollowUp):
+        activation.process.follow_up = follow_up
+        return activation.process
+
+    def follow_up_of(self, activation) -> FollowUp:
+        return FollowUp.objects.select_related("department").get(
+            workflow_process__pk=activation.process.pk)
+
+    def is_back_in_preparation(self, activation) -> bool:
+        return self.follow_up_of(activation).state == FollowUpState.IN_PREPARATION
+
+    def route_owner(self, activation):
+        from workflows.services import mandate_holder
+
+        follow_up = self.follow_up_of(activation)
+        _states, route = FOLLOW_UP_NODES[activation.flow_task.name]
+        return mandate_holder(organisation_id=follow_up.department.organisation_id,
+                              route=route, department=follow_up.department)
+
+    def record_mandate(self, activation):
+        from workflows.services import task_mandate_record
+
+        follow_up = self.follow_up_of(activation)
+        _states, route = FOLLOW_UP_NODES[activation.flow_task.name]
+        task_mandate_record(task=activation.task, plan=follow_up.plan, route=route,
+                            follow_up=follow_up)

@@ -16,6 +16,17 @@ class AnnualPlanProcess(Process):
         verbose_name_plural = _("annual plan processes")
 
 
+class FollowUpProcess(Process):
+    """The viewflow process that routes the work of one department's half-yearly follow-up."""
+
+    follow_up = models.OneToOneField("cycles.FollowUp", verbose_name=_("follow-up"),
+                                     on_delete=models.PROTECT, related_name="workflow_process")
+
+    class Meta:
+        verbose_name = _("follow-up process")
+        verbose_name_plural = _("follow-up processes")
+
+
 class TaskMandate(models.Model):
     """The mandate a human task is routed to, resolved to a person when the task is created.
 
@@ -38,6 +49,10 @@ class TaskMandate(models.Model):
     role = models.CharField(_("role"), max_length=32)
     plan = models.ForeignKey("cycles.AnnualPlan", on_delete=models.PROTECT, null=True,
                              blank=True, related_name="+")
+    department = models.ForeignKey("governance.Department", on_delete=models.PROTECT,
+                                   null=True, blank=True, related_name="+")
+    follow_up = models.ForeignKey("cycles.FollowUp", on_delete=models.PROTECT, null=True,
+                                  blank=True, related_name="+")
 
     class Meta:
         verbose_name = _("task mandate")

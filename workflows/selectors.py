@@ -14,6 +14,10 @@ STEP_LABELS = {
     "board": _("Sign for the organisation board"),
     "presentation": _("Register the presentation to the representatives' council"),
     "evaluation": _("Evaluate the year's initiatives"),
+    # FollowUpFlow
+    "prepare": _("Prepare the department's follow-up"),
+    "acknowledge": _("Acknowledge the follow-up presented to the board"),
+    "close": _("Answer the board's remarks and close the follow-up"),
 }
 
 
@@ -25,13 +29,13 @@ def task_step_label(task: Task) -> str:
 def tasks_for_user(*, user) -> QuerySet[Task]:
     """The user's open tasks, oldest first, with the plan and the mandate: one query.
 
-    ``task.process.annualplanprocess.plan`` is the plan; ``task.mandate.label`` the mandate
-    the task was routed to.
+    ``task.mandate.plan`` is the plan, ``task.mandate.follow_up`` the department's follow-up
+    (for follow-up tasks); ``task.mandate.label`` the mandate the task was routed to.
     """
     if not user.is_authenticated:
         return Task.objects.none()
     return (Task.objects.filter(owner=user, status__in=OPEN_STATUSES)
-            .select_related("process__annualplanprocess__plan__organisation",
-                            "mandate__body", "mandate__organisation",
-                            "mandate__operations_area")
+            .select_related("mandate__plan__organisation", "mandate__body",
+                            "mandate__organisation", "mandate__operations_area",
+                            "mandate__follow_up__department")
             .order_by("created", "pk"))

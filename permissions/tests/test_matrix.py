@@ -66,4 +66,13 @@ def test_only_chairs_sign_and_a_chair_action_belongs_to_that_bodys_chair():
 def test_action_values_are_unique_and_dotted():
     values = [action.value for action in Action]
     assert len(values) == len(set(values))
-    assert all(value.startswith("plan.") for value in values)
+    assert all(value.split(".")[0] in {"plan", "cycle", "rollout", "follow_up"}
+               and "." in value for value in values)
+
+
+def test_department_actions_are_given_only_to_department_boards_and_staff():
+    """A seat on an organisation-level body never opens a department's cases."""
+    from permissions.matrix import DEPARTMENT_ACTIONS
+
+    for action in DEPARTMENT_ACTIONS:
+        assert {where for where, _role in MATRIX[action]} <= {"department_board", "staff"}
