@@ -13,7 +13,7 @@ import datetime
 from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import IntegrityError, transaction
-from django.db.models import Max
+from django.db.models import F, Max, Q
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 from django_fsm import can_proceed
@@ -726,7 +726,7 @@ def _follow_up_transition(follow_up: FollowUp, method_name: str, *, actor, reaso
     method()
     follow_up.save(update_fields=["state", *update_fields])
     with translation.override(settings.LANGUAGE_CODE):
-        acting_as = _department_acting_as(actor, follow_up)
+        acting_as = _department_acting_as(actor, follow_up, FOLLOW_UP_STEP_ACTIONS[method_name])
     entry = FollowUpTransition.objects.create(
         follow_up=follow_up, from_state=before, to_state=follow_up.state, actor=actor,
         acting_as=acting_as, occurred_at=timezone.now(), reason=reason)
@@ -736,17 +736,38 @@ def _follow_up_transition(follow_up: FollowUp, method_name: str, *, actor, reaso
     return entry
 
 
-def _department_acting_as(actor, follow_up: FollowUp) -> str:
+# The matrix action that entitles each follow-up transition (for the acting-as mandate).
+FOLLOW_UP_STEP_ACTIONS = {
+    "start_preparation": Action.FOLLOW_UP_PREPARE,
+    "mark_ready": Action.FOLLOW_UP_PREPARE,
+    "return_to_preparation": Action.FOLLOW_UP_RETURN,
+    "acknowledge": Action.FOLLOW_UP_ACKNOWLEDGE,
+    "close": Action.FOLLOW_UP_CLOSE,
+}
+
+
+def _department_acting_as(actor, follow_up: FollowUp, action: Action) -> str:
+    """The mandate that entitles ``actor`` to ``action`` in the follow-up's department: a seat
+    on its board, or a staff role in its area (before an organisation-wide one)."""
     if actor is None:
         return _("Årshjul (automatic step)")
     department = follow_up.department
-    seat = (Membership.objects.current_on(timezone.localdate())
-            .filter(person=actor, body__department=department).first())
+    holders = MATRIX[action]
+    board_roles = [role for where, role in holders if where == "department_board"]
+    staff_roles = [role for where, role in holders if where == "staff"]
+    today = timezone.localdate()
+    seat = (Membership.objects.current_on(today)
+            .filter(person=actor, body__department=department, role__in=board_roles).first())
     if seat is not None:
         return f"{seat.get_role_display()}, {department.board.name}"
-    assignment = (StaffAssignment.objects.current_on(timezone.localdate())
-                  .filter(person=actor, organisation_id=department.organisation_id)
-                  .select_related("operations_area").order_by("operations_area_id").first())
+    assignment = (StaffAssignment.objects.current_on(today)
+                  .filter(Q(operations_area_id=department.operations_area_id)
+                          | Q(operations_area__isnull=True),
+                          person=actor, organisation_id=department.organisation_id,
+                          role__in=staff_roles)
+                  .select_related("operations_area")
+                  .order_by(F("operations_area_id").asc(nulls_last=True), "role", "starts_on",
+                            "pk").first())
     if assignment is not None:
         where = assignment.operations_area or department.organisation
         return f"{assignment.get_role_display()}, {where}"
@@ -783,7 +804,8 @@ def follow_up_save(*, actor, follow_up: FollowUp, summary: str,
             errors[key] = [_("Choose a status.")]
             continue
         progress = remark.get("progress")
-        if not isinstance(progress, int) or not 0 <= progress <= 100:
+        if isinstance(progress, bool) or not isinstance(progress, int) \
+                or not 0 <= progress <= 100:
             errors[key] = [_("Progress is a whole number from 0 to 100.")]
             continue
         row.status, row.progress = remark["status"], progress
@@ -801,17 +823,26 @@ def follow_up_save(*, actor, follow_up: FollowUp, summary: str,
     return follow_up
 
 
+def _follow_up_step(*, actor, follow_up: FollowUp, action: Action, source: str,
+                    method_name: str, blockers: str) -> FollowUp:
+    """Lock, check the right and the state, check the guard's readable blockers, transition."""
+    follow_up = _lock_follow_up(follow_up)
+    _require_department(actor, action, follow_up.department)
+    if follow_up.state != source:
+        raise _follow_up_conflict(follow_up)
+    reasons = getattr(follow_up, blockers)()
+    if reasons:
+        raise ValidationError({"follow_up": reasons})
+    _follow_up_transition(follow_up, method_name, actor=actor)
+    return follow_up
+
+
 @transaction.atomic
 def follow_up_mark_ready(*, actor, follow_up: FollowUp) -> FollowUp:
-    follow_up = _lock_follow_up(follow_up)
-    _require_department(actor, Action.FOLLOW_UP_PREPARE, follow_up.department)
-    if follow_up.state != FollowUp.State.IN_PREPARATION:
-        raise _follow_up_conflict(follow_up)
-    blockers = follow_up.ready_blockers()
-    if blockers:
-        raise ValidationError({"follow_up": blockers})
-    _follow_up_transition(follow_up, "mark_ready", actor=actor)
-    return follow_up
+    """Staff send the prepared follow-up to the department board."""
+    return _follow_up_step(actor=actor, follow_up=follow_up, action=Action.FOLLOW_UP_PREPARE,
+                           source=FollowUp.State.IN_PREPARATION, method_name="mark_ready",
+                           blockers="ready_blockers")
 
 
 @transaction.atomic
@@ -826,14 +857,8 @@ def follow_up_return(*, actor, follow_up: FollowUp, reason: str) -> FollowUp:
     return follow_up
 
 
-@transaction.atomic
-def follow_up_acknowledge(*, actor, follow_up: FollowUp, presented_on: datetime.date,
-                          meeting_kind: str, minutes_reference: str = "") -> FollowUp:
-    """The department board's chair acknowledges the follow-up presented at a meeting."""
-    follow_up = _lock_follow_up(follow_up)
-    _require_department(actor, Action.FOLLOW_UP_ACKNOWLEDGE, follow_up.department)
-    if follow_up.state != FollowUp.State.READY_FOR_BOARD:
-        raise _follow_up_conflict(follow_up)
+def _check_meeting(presented_on: datetime.date | None, meeting_kind: str) -> None:
+    """A presentation happened at a board or network meeting, on a day that has come."""
     errors = {}
     if presented_on is None:
         errors["presented_on"] = [_("Give the date of the meeting.")]
@@ -843,6 +868,17 @@ def follow_up_acknowledge(*, actor, follow_up: FollowUp, presented_on: datetime.
         errors["meeting_kind"] = [_("Choose a board meeting or a network meeting.")]
     if errors:
         raise ValidationError(errors)
+
+
+@transaction.atomic
+def follow_up_acknowledge(*, actor, follow_up: FollowUp, presented_on: datetime.date,
+                          meeting_kind: str, minutes_reference: str = "") -> FollowUp:
+    """The department board's chair acknowledges the follow-up presented at a meeting."""
+    follow_up = _lock_follow_up(follow_up)
+    _require_department(actor, Action.FOLLOW_UP_ACKNOWLEDGE, follow_up.department)
+    if follow_up.state != FollowUp.State.READY_FOR_BOARD:
+        raise _follow_up_conflict(follow_up)
+    _check_meeting(presented_on, meeting_kind)
     follow_up.presented_on, follow_up.meeting_kind = presented_on, meeting_kind
     follow_up.minutes_reference = minutes_reference.strip()
     follow_up.acknowledged_by, follow_up.acknowledged_at = actor, timezone.now()
@@ -891,15 +927,10 @@ def board_remark_answer(*, actor, remark: BoardRemark, answer: str,
 
 @transaction.atomic
 def follow_up_close(*, actor, follow_up: FollowUp) -> FollowUp:
-    follow_up = _lock_follow_up(follow_up)
-    _require_department(actor, Action.FOLLOW_UP_CLOSE, follow_up.department)
-    if follow_up.state != FollowUp.State.PRESENTED:
-        raise _follow_up_conflict(follow_up)
-    blockers = follow_up.close_blockers()
-    if blockers:
-        raise ValidationError({"follow_up": blockers})
-    _follow_up_transition(follow_up, "close", actor=actor)
-    return follow_up
+    """Staff close the case once every remark from the board has an answer."""
+    return _follow_up_step(actor=actor, follow_up=follow_up, action=Action.FOLLOW_UP_CLOSE,
+                           source=FollowUp.State.PRESENTED, method_name="close",
+                           blockers="close_blockers")
 
 
 @transaction.atomic
@@ -908,15 +939,7 @@ def rollout_register_presentation(*, actor, rollout: RolloutPlan, presented_on: 
     rollout = RolloutPlan.objects.select_for_update(of=("self",)).select_related(
         "department__organisation").get(pk=rollout.pk)
     _require_department(actor, Action.ROLLOUT_REGISTER_PRESENTATION, rollout.department)
-    errors = {}
-    if presented_on is None:
-        errors["presented_on"] = [_("Give the date of the meeting.")]
-    elif presented_on > timezone.localdate():
-        errors["presented_on"] = [_("The meeting cannot be in the future.")]
-    if meeting_kind not in MeetingKind.values:
-        errors["meeting_kind"] = [_("Choose a board meeting or a network meeting.")]
-    if errors:
-        raise ValidationError(errors)
+    _check_meeting(presented_on, meeting_kind)
     rollout.presented_on, rollout.meeting_kind = presented_on, meeting_kind
     rollout.presenter, rollout.board_remarks = actor, board_remarks.strip()
     rollout.save(update_fields=["presented_on", "meeting_kind", "presenter", "board_remarks"])
