@@ -141,3 +141,10 @@ def redact_url(url: str) -> str:
         netloc = parts.netloc.replace(f":{parts.password}@", ":***@")
         return parts._replace(netloc=netloc).geturl()
     return url
+
+
+def ensure_startable(settings) -> None:
+    """Refuse to start a serving process (web, Celery) without its production settings."""
+    missing = getattr(settings, "MISSING_FOR_SERVING", [])
+    if missing:
+        raise ImproperlyConfigured(" ".join(missing))

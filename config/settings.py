@@ -16,17 +16,23 @@ VAR_DIR = Path(env_str("AARSHJUL_VAR_DIR", str(BASE_DIR / "var")))
 
 DEBUG = env_bool("DEBUG", False)
 
+# What a serving process (web, Celery) needs with DEBUG off. Missing values do not stop
+# management commands that serve nothing (makemigrations, check); the web and Celery processes
+# refuse to start (config.env.ensure_startable), and `check --deploy` reports them.
+MISSING_FOR_SERVING: list[str] = []
+
 SECRET_KEY = env_str("SECRET_KEY")
 if not SECRET_KEY:
-    if not DEBUG:
-        raise ImproperlyConfigured(
-            "SECRET_KEY must be set when DEBUG is off (set DEBUG=1 for local development)."
-        )
-    SECRET_KEY = "insecure-development-key-only-used-with-DEBUG-on"  # noqa: S105
+    if DEBUG:
+        SECRET_KEY = "insecure-development-key-only-used-with-DEBUG-on"  # noqa: S105
+    else:
+        SECRET_KEY = ""  # Django refuses to sign anything with an empty key
+        MISSING_FOR_SERVING.append(
+            "SECRET_KEY must be set when DEBUG is off (set DEBUG=1 for local development).")
 
 ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", ["127.0.0.1", "localhost"] if DEBUG else [])
 if not DEBUG and not ALLOWED_HOSTS:
-    raise ImproperlyConfigured("ALLOWED_HOSTS must be set when DEBUG is off.")
+    MISSING_FOR_SERVING.append("ALLOWED_HOSTS must be set when DEBUG is off.")
 CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS", [])
 
 # The address people use to reach the site; links in e-mails and calendar feeds start here.
@@ -141,10 +147,9 @@ DEFAULT_FROM_EMAIL = env_str("DEFAULT_FROM_EMAIL", "Årshjul <aarshjul@localhost
 SERVER_EMAIL = env_str("SERVER_EMAIL", DEFAULT_FROM_EMAIL)
 EMAIL_URL = env_str("EMAIL_URL", "file" if DEBUG else None)
 if EMAIL_URL is None:
-    raise ImproperlyConfigured(
+    MISSING_FOR_SERVING.append(
         "EMAIL_URL must be set when DEBUG is off (smtp://host:port, or 'file' to write "
-        "messages under var/mail/)."
-    )
+        "messages under var/mail/).")
 
 
 def _mailer_from_url(url: str) -> dict:
@@ -179,7 +184,10 @@ def _mailer_from_url(url: str) -> dict:
     }
 
 
-MAILERS = {"default": _mailer_from_url(EMAIL_URL)}
+# Without EMAIL_URL nothing serves (see MISSING_FOR_SERVING); the dummy backend keeps
+# commands like makemigrations working and is reported by `check --deploy` (mail.E001).
+MAILERS = {"default": _mailer_from_url(EMAIL_URL) if EMAIL_URL is not None
+           else {"BACKEND": "django.core.mail.backends.dummy.EmailBackend"}}
 
 # --- Background work ------------------------------------------------------------------------
 # Unset CELERY_BROKER_URL: tasks run eagerly in the calling process (demo, tests).

@@ -16,7 +16,7 @@ def start(**env) -> subprocess.CompletedProcess:
                    if k not in {"DEBUG", "SECRET_KEY", "EMAIL_URL", "ALLOWED_HOSTS"}}
     environment.update(env)
     return subprocess.run(  # noqa: S603
-        [sys.executable, "-c", "import django; django.setup()"],
+        [sys.executable, "-c", "import config.wsgi"],
         cwd=ROOT, env={**environment, "DJANGO_SETTINGS_MODULE": "config.settings"},
         capture_output=True, text=True, timeout=60, check=False,
     )
@@ -33,6 +33,19 @@ def test_bad_configuration_stops_the_start_with_a_clear_message(env, message):
     result = start(**env)
     assert result.returncode != 0
     assert message in result.stderr
+
+
+def test_commands_that_serve_nothing_run_without_production_settings():
+    """A fresh clone can run `makemigrations --check` without any environment."""
+    environment = {k: v for k, v in os.environ.items()
+                   if k not in {"DEBUG", "SECRET_KEY", "EMAIL_URL", "ALLOWED_HOSTS",
+                                "DATABASE_URL"}}
+    result = subprocess.run(  # noqa: S603
+        [sys.executable, "manage.py", "makemigrations", "--check", "--dry-run"],
+        cwd=ROOT, env={**environment, "AARSHJUL_VAR_DIR": str(ROOT / "var" / "no-env-check")},
+        capture_output=True, text=True, timeout=120, check=False)
+    assert result.returncode == 0, result.stderr
+    assert "No changes detected" in result.stdout
 
 
 def test_production_configuration_starts():
