@@ -15,6 +15,8 @@ from django.db import connections, models
 from django.db.models import F, Func, Q
 from django.utils.translation import gettext_lazy as _
 
+from permissions.matrix import DEPARTMENT_PERMISSIONS, ORGANISATION_PERMISSIONS
+
 
 class Person(AbstractUser):
     """Someone who uses Årshjul: a member of staff or a resident-elected member.
@@ -58,6 +60,8 @@ class Organisation(models.Model):
         verbose_name = _("organisation")
         verbose_name_plural = _("organisations")
         ordering = ["name"]
+        # The matrix's organisation-scope actions, granted per organisation to mandate groups.
+        permissions = ORGANISATION_PERMISSIONS
 
     def __str__(self):
         return self.name
@@ -113,6 +117,8 @@ class Department(models.Model):
         verbose_name = _("department")
         verbose_name_plural = _("departments")
         ordering = ["organisation_id", "number"]
+        # The matrix's department-scope actions, granted per department to mandate groups.
+        permissions = DEPARTMENT_PERMISSIONS
         constraints = [
             models.UniqueConstraint(
                 fields=["organisation", "number"], name="governance_department_unique_number"

@@ -24,6 +24,7 @@ from governance.models import (
     StaffAssignment,
 )
 from governance.signals import mandates_changed
+from permissions import services as permission_services
 
 
 def _announce_mandate_change(organisation_id: int, *, body_id: int | None = None,
@@ -79,6 +80,7 @@ def organisation_bodies_create(*, actor, organisation: Organisation) -> list[Bod
         audit_record(actor=actor, action="body.create", obj=body, organisation=organisation,
                      summary={"kind": kind})
         created.append(body)
+    permission_services.organisation_grants(organisation=organisation)
     return created
 
 
@@ -90,6 +92,7 @@ def operations_area_create(*, actor, organisation: Organisation, number: int,
     area.save()
     audit_record(actor=actor, action="operations_area.create", obj=area,
                  organisation=organisation, summary={"number": number, "name": name})
+    permission_services.organisation_grants(organisation=organisation)
     return area
 
 
@@ -129,6 +132,7 @@ def department_create(
     audit_record(actor=actor, action="department.create", obj=department,
                  organisation=department.organisation,
                  summary={"number": number, "name": name, "board": board.pk})
+    permission_services.department_grants(department=department)
     return department
 
 
@@ -206,6 +210,7 @@ def membership_start(*, actor, person: Person, body: Body, role: str,
                  organisation=body.organisation,
                  summary={"person": person.pk, "body": body.pk, "role": role,
                           **_period_summary(starts_on, ends_on)})
+    permission_services.person_groups_sync(person=person)
     _announce_mandate_change(body.organisation_id, body_id=body.pk)
     return membership
 
@@ -235,6 +240,7 @@ def membership_end(*, actor, membership: Membership, ends_on: datetime.date) -> 
                  organisation=membership.body.organisation,
                  summary={"ends_on": {"before": before.isoformat() if before else None,
                                       "after": ends_on.isoformat()}})
+    permission_services.person_groups_sync(person=membership.person)
     _announce_mandate_change(membership.body.organisation_id, body_id=membership.body_id)
     return membership
 
@@ -266,6 +272,7 @@ def staff_assignment_start(*, actor, person: Person, organisation: Organisation,
                  summary={"person": person.pk, "role": role,
                           "operations_area": operations_area.pk if operations_area else None,
                           **_period_summary(starts_on, ends_on)})
+    permission_services.person_groups_sync(person=person)
     _announce_mandate_change(organisation.pk, staff_role=role)
     return assignment
 
@@ -284,6 +291,7 @@ def staff_assignment_end(*, actor, assignment: StaffAssignment,
                  organisation=assignment.organisation,
                  summary={"ends_on": {"before": before.isoformat() if before else None,
                                       "after": ends_on.isoformat()}})
+    permission_services.person_groups_sync(person=assignment.person)
     _announce_mandate_change(assignment.organisation_id, staff_role=assignment.role)
     return assignment
 

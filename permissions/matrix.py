@@ -49,6 +49,7 @@ CYCLE_BODIES: frozenset[Role] = frozenset(
 
 
 class Action(StrEnum):
+    ORGANISATION_VIEW = "organisation.view"  # its areas, departments, bodies and members
     PLAN_VIEW = "plan.view"
     PLAN_EDIT = "plan.edit"  # create a plan, edit its initiatives in draft, submit it
     PLAN_COMMENT = "plan.comment"
@@ -75,6 +76,8 @@ class Action(StrEnum):
 
 
 MATRIX: dict[Action, frozenset[Role]] = {
+    # Everyone with a mandate in the organisation sees its structure (names only, GDPR).
+    Action.ORGANISATION_VIEW: EVERY_ROLE,
     # Everyone with a mandate in the organisation reads its plans.
     Action.PLAN_VIEW: EVERY_ROLE,
     Action.PLAN_EDIT: PLAN_EDITORS,
@@ -133,3 +136,26 @@ SIGN_ACTION_BY_STATE = {
     "operations_committee": Action.PLAN_SIGN_COMMITTEE,
     "organisation_board": Action.PLAN_SIGN_BOARD,
 }
+
+
+# --- the matrix as django-guardian permissions ---------------------------------------------
+# Every action is also a permission, held per object by the groups that stand for a mandate
+# (permissions.services keeps them in step with the matrix). Department-scope actions are
+# granted on governance.Department, organisation-scope actions on governance.Organisation.
+
+def codename(action: Action) -> str:
+    """``follow_up.view`` → ``follow_up_view`` (a permission codename has no dots)."""
+    return action.value.replace(".", "_").replace("-", "_")
+
+
+def permission_name(action: Action) -> str:
+    """The ``app_label.codename`` string for ``has_perm`` and ``get_objects_for_user``."""
+    return f"governance.{codename(action)}"
+
+
+DEPARTMENT_PERMISSIONS: list[tuple[str, str]] = sorted(
+    (codename(action), f"Matrix: {action.value}")
+    for action in Action if scope_of(action) == Scope.DEPARTMENT)
+ORGANISATION_PERMISSIONS: list[tuple[str, str]] = sorted(
+    (codename(action), f"Matrix: {action.value}")
+    for action in Action if scope_of(action) == Scope.ORGANISATION)

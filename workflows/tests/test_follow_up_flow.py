@@ -21,10 +21,12 @@ from viewflow.workflow.status import STATUS
 from audit.models import AuditEntry
 from cycles import services
 from cycles.models import AnnualPlan, BoardRemark, FollowUp, FollowUpRemark, MeetingKind
+from cycles.selectors import follow_ups_for_user
 from fixtures.demo import DEMO_PASSWORD, DEMO_SLUG
 from governance import services as governance_services
 from governance.models import Department, Membership, Organisation, StaffAssignment
 from permissions.matrix import EVERY_ROLE, MATRIX, Action
+from permissions.models import MandateGroup
 from permissions.selectors import can_in_department, roles_in_department
 from tests.clock import frozen_on
 from workflows.flows import FOLLOW_UP_NODES, FollowUpFlow
@@ -312,6 +314,14 @@ def test_on_election_day_the_open_acknowledgement_moves_to_the_new_chair(
     assert fresh(follow_up).state == State.READY_FOR_BOARD
     assert the_open_task(follow_up, new_chair) == task
 
+    # The lists (guardian's groups ∩ the dated matrix) changed on the same day, logged.
+    assert not follow_ups_for_user(user=old_chair).filter(pk=follow_up.pk).exists()
+    assert follow_ups_for_user(user=new_chair).filter(pk=follow_up.pk).exists()
+    chair_group = MandateGroup.objects.get(body=old.body, role=Membership.Role.CHAIR).group
+    assert list(chair_group.user_set.all()) == [new_chair]
+    synced = {e.object_id for e in AuditEntry.objects.filter(action="permissions.groups_sync")}
+    assert {str(old_chair.pk), str(new_chair.pk)} <= synced
+
     acknowledge(follow_up, new_chair)
     follow_up = fresh(follow_up)
     assert (follow_up.state, follow_up.acknowledged_by) == (State.PRESENTED, new_chair)
@@ -340,8 +350,19 @@ def test_a_term_that_starts_tomorrow_gives_no_access_today(
         acknowledge(follow_up, new_chair)
     assert the_open_task(follow_up, old_chair) == task
     assert not AuditEntry.objects.filter(action="task.reroute").exists()
+    assert not follow_ups_for_user(user=new_chair).exists()
+    assert follow_ups_for_user(user=old_chair).filter(pk=follow_up.pk).exists()
+
+    with frozen_on(TOMORROW, hour=0):
+        # After midnight, before the nightly run: the old chair's group membership is stale,
+        # but the dated matrix in the list query already shuts them out.
+        assert old_chair.groups.filter(mandate__body=old.body).exists()
+        assert not follow_ups_for_user(user=old_chair).filter(pk=follow_up.pk).exists()
 
     with frozen_on(TOMORROW, hour=2):
+        call_command("reconcile_permissions", stdout=io.StringIO())  # the nightly run
+        assert not old_chair.groups.filter(mandate__body=old.body).exists()
+        assert follow_ups_for_user(user=new_chair).filter(pk=follow_up.pk).exists()
         assert roles_in_department(user=new_chair, department=department(1)) == frozenset(
             {("department_board", "chair")})
         with pytest.raises(PermissionDenied):

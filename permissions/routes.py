@@ -1,0 +1,187 @@
+"""Every URL of the project and what guards it: the matrix applied to routes.
+
+Each named URL pattern has exactly one :class:`Guard`. ``tests/test_route_permissions.py``
+walks the project's resolver and fails on a pattern without an entry here, then requests every
+guarded route as every demo persona against objects of their own department, another
+department and another organisation, and checks the answer the matrix predicts:
+
+* not visible (no role that may see the object) → 404, never revealing that it exists;
+* visible, but no role that may take the route's action → 403;
+* allowed → anything but 403/404/5xx (400 for an empty form, 409 for the wrong state).
+
+viewflow's own views (its process and task pages) are deliberately **not mounted**: their stock
+permission checks rely on a model-wide view permission that would open every process of a flow.
+All human work goes through the pages below, which check object permission. The route test
+fails if a viewflow view ever appears in the URL configuration.
+"""
+
+from dataclasses import dataclass
+from enum import StrEnum
+
+from permissions.matrix import RETURN_ACTION_BY_STATE, SIGN_ACTION_BY_STATE, Action
+
+
+class Access(StrEnum):
+    PUBLIC = "public"  # anyone; login, logout, language, API schema and docs
+    LOGIN = "login"  # any signed-in person; lists show only what they may see
+    ADMIN = "admin"  # Django's admin site: staff users only
+    OBJECT = "object"  # the object in the URL: visible by its view action, then `actions`
+    BODY_CHAIR = "body_chair"  # only the chair of the body in the URL
+    ANY_ORGANISATION = "any_organisation"  # one of `actions` in some organisation, else 403
+
+
+class Target(StrEnum):
+    """What the URL's ``pk`` (or ``body_pk``) names."""
+
+    ORGANISATION = "organisation"
+    OPERATIONS_AREA = "operations_area"
+    DEPARTMENT = "department"
+    BODY = "body"
+    MEMBERSHIP = "membership"
+    PLAN = "plan"
+    INITIATIVE = "initiative"
+    FOLLOW_UP = "follow_up"
+    ROLLOUT = "rollout"
+
+
+# The action that makes each kind of object visible at all.
+VIEW_ACTION: dict[Target, Action] = {
+    Target.ORGANISATION: Action.ORGANISATION_VIEW,
+    Target.OPERATIONS_AREA: Action.ORGANISATION_VIEW,
+    Target.DEPARTMENT: Action.ORGANISATION_VIEW,
+    Target.BODY: Action.ORGANISATION_VIEW,
+    Target.MEMBERSHIP: Action.ORGANISATION_VIEW,
+    Target.PLAN: Action.PLAN_VIEW,
+    Target.INITIATIVE: Action.PLAN_VIEW,
+    Target.FOLLOW_UP: Action.FOLLOW_UP_VIEW,
+    Target.ROLLOUT: Action.ROLLOUT_VIEW,
+}
+DEPARTMENT_TARGETS = frozenset({Target.FOLLOW_UP, Target.ROLLOUT})
+
+
+@dataclass(frozen=True)
+class Guard:
+    access: Access
+    target: Target | None = None
+    # Any one of these allows the route (the object's state picks which one applies).
+    actions: tuple[Action, ...] = ()
+    method: str = "GET"
+    # Further methods of the same URL and the actions they need (e.g. a form page's POST).
+    also: tuple[tuple[str, tuple[Action, ...]], ...] = ()
+
+    def checks(self) -> list[tuple[str, tuple[Action, ...]]]:
+        return [(self.method, self.actions), *self.also]
+
+
+PUBLIC = Guard(Access.PUBLIC)
+LOGIN = Guard(Access.LOGIN)
+
+
+def view(target: Target) -> Guard:
+    return Guard(Access.OBJECT, target, (VIEW_ACTION[target],))
+
+
+def act(target: Target, *actions: Action, method: str = "POST") -> Guard:
+    return Guard(Access.OBJECT, target, actions, method)
+
+
+def form(target: Target, *actions: Action) -> Guard:
+    """A page with a form: GET shows it, POST sends it; both need ``actions``."""
+    return Guard(Access.OBJECT, target, actions, "GET", also=(("POST", actions),))
+
+
+PLAN, INITIATIVE = Target.PLAN, Target.INITIATIVE
+FOLLOW_UP, ROLLOUT = Target.FOLLOW_UP, Target.ROLLOUT
+RETURNS = tuple(RETURN_ACTION_BY_STATE.values())
+SIGNS = tuple(SIGN_ACTION_BY_STATE.values())
+
+# Named patterns; the admin site's patterns are covered by the namespace rule below.
+ROUTES: dict[str, Guard] = {
+    # Site
+    "home": LOGIN,
+    "login": PUBLIC,
+    "logout": PUBLIC,
+    "password_change": LOGIN,
+    "password_change_done": LOGIN,
+    "set_language": PUBLIC,
+    "signing_authorisation": Guard(Access.BODY_CHAIR, Target.BODY),
+    # Plans (HTML)
+    "cycles:plan_list": LOGIN,
+    # The form offers only the organisations the user may plan for.
+    "cycles:plan_create": Guard(Access.ANY_ORGANISATION, actions=(Action.PLAN_EDIT,)),
+    "cycles:plan_detail": view(PLAN),
+    "cycles:plan_edit": form(PLAN, Action.PLAN_EDIT),
+    "cycles:initiative_create": form(PLAN, Action.PLAN_EDIT),
+    "cycles:initiative_edit": form(PLAN, Action.PLAN_EDIT),
+    "cycles:initiative_delete": act(PLAN, Action.PLAN_EDIT),
+    "cycles:theme_justification": form(PLAN, Action.PLAN_EDIT),
+    "cycles:plan_submit": act(PLAN, Action.PLAN_EDIT),
+    "cycles:plan_comment": act(PLAN, Action.PLAN_COMMENT),
+    "cycles:plan_close_review": form(PLAN, Action.PLAN_CLOSE_REVIEW),
+    "cycles:plan_return": form(PLAN, *RETURNS),
+    "cycles:plan_sign": form(PLAN, *SIGNS),
+    "cycles:plan_publish": act(PLAN, Action.PLAN_PUBLISH),
+    "cycles:plan_presentation": form(PLAN, Action.PLAN_REGISTER_PRESENTATION),
+    "cycles:plan_evaluate": form(PLAN, Action.PLAN_EVALUATE),
+    "cycles:revision_list": view(PLAN),
+    "cycles:revision_diff": view(PLAN),
+    # API: session and token
+    "v1:api-root": LOGIN,
+    "v1:api-token": PUBLIC,
+    "v1:api-me": LOGIN,
+    "api-schema": PUBLIC,
+    "api-docs": PUBLIC,
+    # API: governance (read-only, scoped to the caller's organisations)
+    "v1:organisation-list": LOGIN,
+    "v1:organisation-detail": view(Target.ORGANISATION),
+    "v1:operations-area-list": LOGIN,
+    "v1:operations-area-detail": view(Target.OPERATIONS_AREA),
+    "v1:department-list": LOGIN,
+    "v1:department-detail": view(Target.DEPARTMENT),
+    "v1:body-list": LOGIN,
+    "v1:body-detail": view(Target.BODY),
+    "v1:membership-list": LOGIN,
+    "v1:membership-detail": view(Target.MEMBERSHIP),
+    # API: plans
+    "v1:plan-list": LOGIN,
+    "v1:plan-detail": view(PLAN),
+    "v1:plan-initiatives": act(PLAN, Action.PLAN_EDIT),
+    "v1:plan-comments": view(PLAN),
+    "v1:plan-transitions": view(PLAN),
+    "v1:plan-sign-offs": view(PLAN),
+    "v1:plan-revisions": view(PLAN),
+    "v1:plan-revision": view(PLAN),
+    "v1:plan-diff": view(PLAN),
+    "v1:plan-submit": act(PLAN, Action.PLAN_EDIT),
+    "v1:plan-theme-justification": act(PLAN, Action.PLAN_EDIT),
+    "v1:plan-comment": act(PLAN, Action.PLAN_COMMENT),
+    "v1:plan-close-review": act(PLAN, Action.PLAN_CLOSE_REVIEW),
+    "v1:plan-return-to-draft": act(PLAN, *RETURNS),
+    "v1:plan-recommend": act(PLAN, Action.PLAN_SIGN_COMMITTEE),
+    "v1:plan-sign": act(PLAN, *SIGNS),
+    "v1:plan-publish": act(PLAN, Action.PLAN_PUBLISH),
+    "v1:plan-register-presentation": act(PLAN, Action.PLAN_REGISTER_PRESENTATION),
+    "v1:plan-evaluate": act(PLAN, Action.PLAN_EVALUATE),
+    "v1:initiative-detail": Guard(Access.OBJECT, INITIATIVE, (Action.PLAN_VIEW,), also=(
+        ("PATCH", (Action.PLAN_EDIT,)), ("DELETE", (Action.PLAN_EDIT,)))),
+}
+
+# Whole namespaces with one rule.
+NAMESPACES: dict[str, Guard] = {
+    "admin": Guard(Access.ADMIN),
+}
+
+# Unnamed patterns by the view module that serves them (DEBUG only).
+UNNAMED_BY_MODULE: dict[str, Guard] = {
+    "django.contrib.staticfiles.views": PUBLIC,
+}
+
+
+def guard_for(name: str | None, namespace: str | None, module: str) -> Guard | None:
+    """The guard of a pattern; ``None`` when it has none (a test failure)."""
+    if namespace and namespace.split(":")[0] in NAMESPACES:
+        return NAMESPACES[namespace.split(":")[0]]
+    if name is None:
+        return UNNAMED_BY_MODULE.get(module)
+    full = f"{namespace}:{name}" if namespace else name
+    return ROUTES.get(full)
