@@ -22,6 +22,7 @@ api_v1 = [
     path("auth/token/", ObtainAuthToken.as_view(), name="api-token"),
     path("me/", governance_api.MeView.as_view(), name="api-me"),
     path("", include("cycles.api_urls")),
+    path("", include("workflows.api_urls")),
     path("", include(router.urls)),
 ]
 
@@ -34,7 +35,9 @@ urlpatterns = [
          name="password_change_done"),
     path("bodies/<int:body_pk>/signing-authorisation/", governance_views.signing_authorisation,
          name="signing_authorisation"),
-    path("plans/", include("cycles.urls")),
+    # /plans/ (annual plans), /rollouts/ and /follow-ups/: one "cycles" namespace.
+    path("", include("cycles.urls")),
+    path("", include("workflows.urls")),
     path("i18n/", include("django.conf.urls.i18n")),
     path("admin/", admin.site.urls),
     path("api/v1/", include((api_v1, "api"), namespace="v1")),

@@ -23,6 +23,11 @@ from rest_framework.response import Response
 
 from config.errors import Conflict
 from cycles import selectors, services
+from cycles.follow_up_serializers import (
+    AggregatesQuerySerializer,
+    AggregatesSerializer,
+    CoverageSerializer,
+)
 from cycles.lib import diff_content
 from cycles.models import AnnualPlan, Initiative, InitiativeEvaluation, SignOff
 from cycles.serializers import (
@@ -361,6 +366,36 @@ class PlanViewSet(_PlanObjectMixin, viewsets.GenericViewSet):
     def sign_offs(self, request, pk=None):
         plan = self.get_plan(pk)
         return self.paginated(selectors.plan_sign_offs(plan=plan), SignOffSerializer)
+
+    # --- rollout coverage and follow-up aggregates (cycle.aggregates.view) -----------------
+    @extend_schema(summary="In how many departments the rollout plan has been presented",
+                   description="Needs `cycle.aggregates.view` in the plan's organisation.",
+                   responses=responses({200: CoverageSerializer}, 403, 404))
+    @action(detail=True, methods=["get"], filter_backends=[])
+    def coverage(self, request, pk=None):
+        plan = selectors.aggregates_plan_get_for_user(user=request.user, pk=pk)
+        return Response(CoverageSerializer(selectors.rollout_coverage(plan=plan)).data)
+
+    @extend_schema(summary="The follow-up cases per operations area and per theme",
+                   description="Per area: cases in each state, overdue and average progress; "
+                               "per theme: remarks with each status and average progress. "
+                               "Needs `cycle.aggregates.view` in the plan's organisation.",
+                   parameters=[AggregatesQuerySerializer],
+                   responses=responses({200: AggregatesSerializer}, 400, 403, 404))
+    @action(detail=True, methods=["get"], filter_backends=[])
+    def aggregates(self, request, pk=None):
+        plan = selectors.aggregates_plan_get_for_user(user=request.user, pk=pk)
+        query = AggregatesQuerySerializer(data=request.query_params)
+        query.is_valid(raise_exception=True)
+        figures = selectors.follow_up_aggregates(plan=plan, half=query.validated_data.get("half"))
+        data = {
+            **figures,
+            "areas": [{**row, "counts": {str(state): n for state, n in row["counts"]}}
+                      for row in figures["areas"]],
+            "themes": [{**row, "counts": {str(status): n for status, n in row["counts"]}}
+                       for row in figures["themes"]],
+        }
+        return Response(AggregatesSerializer(data).data)
 
     @extend_schema(summary="The follow-up group's comments, oldest first",
                    responses=responses({200: CommentSerializer(many=True)}, 404))

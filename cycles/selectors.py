@@ -243,3 +243,200 @@ def follow_up_close_blockers(*, follow_up) -> list[str]:
         reasons = [_("Every remark from the board needs an answer before the case is closed.")]
         return reasons
     return []
+
+
+# --- reading rollout plans and follow-ups, with the permission check built in --------------
+
+def follow_ups_for_user(*, user, action: Action = Action.FOLLOW_UP_VIEW,
+                        day: datetime.date | None = None) -> QuerySet:
+    """The follow-up cases in whose department ``user`` may take ``action`` today.
+
+    The department scope comes from the matrix on ``day`` (a seat on the department's board,
+    a staff role in its area or organisation-wide); superusers see every case.
+    """
+    from cycles.models import FollowUp
+
+    cases = FollowUp.objects.select_related(
+        "plan__organisation", "department__operations_area", "department__organisation")
+    if not user.is_authenticated:
+        return cases.none()
+    if not user.is_superuser:
+        cases = cases.filter(department__in=permission_selectors.departments_granted(
+            user=user, action=action, day=day))
+    return cases.order_by("-plan__year", "plan__organisation__name", "half", "department__number")
+
+
+def follow_up_get_for_user(*, user, pk: int) -> "FollowUp":  # noqa: F821
+    """The case, if the user may see it; 404 otherwise (whether it exists or not)."""
+    case = follow_ups_for_user(user=user).select_related("acknowledged_by").filter(pk=pk).first()
+    if case is None:
+        raise Http404
+    return case
+
+
+def rollouts_for_user(*, user, day: datetime.date | None = None) -> QuerySet:
+    from cycles.models import RolloutPlan
+
+    rollouts = RolloutPlan.objects.select_related(
+        "plan__organisation", "department__operations_area", "department__organisation",
+        "presenter")
+    if not user.is_authenticated:
+        return rollouts.none()
+    if not user.is_superuser:
+        rollouts = rollouts.filter(department__in=permission_selectors.departments_granted(
+            user=user, action=Action.ROLLOUT_VIEW, day=day))
+    return rollouts.order_by("-plan__year", "plan__organisation__name", "department__number")
+
+
+def rollout_get_for_user(*, user, pk: int) -> "RolloutPlan":  # noqa: F821
+    rollout = rollouts_for_user(user=user).filter(pk=pk).first()
+    if rollout is None:
+        raise Http404
+    return rollout
+
+
+def rollout_entries(*, rollout) -> list:
+    return list(rollout.entries.select_related("initiative__theme")
+                .order_by("initiative__theme__number", "initiative__position"))
+
+
+def follow_up_remarks(*, follow_up) -> list:
+    return list(follow_up.remarks.select_related("initiative__theme")
+                .order_by("initiative__theme__number", "initiative__position"))
+
+
+def follow_up_board_remarks(*, follow_up) -> list:
+    return list(follow_up.board_remarks.select_related("author", "answered_by"))
+
+
+def follow_up_history(*, follow_up) -> list:
+    return list(follow_up.transitions.select_related("actor"))
+
+
+# Per follow-up action (the names the API uses): the states it may be taken in and the matrix
+# action it needs. The pages and the API show their buttons from this one table.
+FOLLOW_UP_ACTION_STEPS: dict[str, tuple[tuple[str, ...], Action]] = {
+    "save": (("scheduled", "in_preparation"), Action.FOLLOW_UP_PREPARE),
+    "mark-ready": (("in_preparation",), Action.FOLLOW_UP_PREPARE),
+    "return": (("ready_for_board",), Action.FOLLOW_UP_RETURN),
+    "acknowledge": (("ready_for_board",), Action.FOLLOW_UP_ACKNOWLEDGE),
+    "board-remark": (("ready_for_board", "presented"), Action.FOLLOW_UP_BOARD_REMARK),
+    # Board remarks exist from "ready for the board" on, and stay when a case goes back.
+    "answer": (("in_preparation", "ready_for_board", "presented"), Action.FOLLOW_UP_ANSWER),
+    "close": (("presented",), Action.FOLLOW_UP_CLOSE),
+}
+
+
+def follow_up_allowed_actions(*, follow_up, permitted: frozenset[Action]) -> list[str]:
+    """The API actions the caller can take on the case now (state and roles; services
+    re-check, and guards such as "every remark answered" are reported as blockers)."""
+    return [name for name, (states, needed) in FOLLOW_UP_ACTION_STEPS.items()
+            if follow_up.state in states and needed in permitted]
+
+
+def rollout_allowed_actions(*, rollout, permitted: frozenset[Action]) -> list[str]:
+    return (["register-presentation"]
+            if Action.ROLLOUT_REGISTER_PRESENTATION in permitted else [])
+
+
+def rollout_coverage(*, plan: AnnualPlan) -> dict:
+    """"Presented in N of M departments" and the departments still missing: two queries."""
+    from cycles.models import RolloutPlan
+
+    rollouts = RolloutPlan.objects.filter(plan=plan)
+    total = rollouts.count()
+    missing = list(rollouts.filter(presented_on__isnull=True)
+                   .select_related("department__operations_area")
+                   .order_by("department__number"))
+    return {"presented": total - len(missing), "total": total,
+            "missing": [r.department for r in missing], "missing_rollouts": missing}
+
+
+def follow_up_aggregates(*, plan: AnnualPlan, half: str | None = None,
+                         today: datetime.date | None = None) -> dict:
+    """Per operations area and per theme: cases in each state, overdue, and progress.
+
+    For the follow-up group, the operations committee, the organisation board and staff.
+    Four queries whatever the size of the organisation. ``half`` limits to H1 or H2.
+    """
+    from django.db.models import Avg, Count, Q
+    from django.utils import timezone
+
+    from cycles.models import FollowUp, FollowUpRemark
+    from governance.models import OperationsArea
+
+    today = today or timezone.localdate()
+    states = list(FollowUp.State)
+    cases = FollowUp.objects.filter(plan=plan)
+    remarks = FollowUpRemark.objects.filter(follow_up__plan=plan)
+    if half:
+        cases = cases.filter(half=half)
+        remarks = remarks.filter(follow_up__half=half)
+    open_states = (FollowUp.State.SCHEDULED, FollowUp.State.IN_PREPARATION,
+                   FollowUp.State.READY_FOR_BOARD)
+    per_area_state = {}
+    overdue = {}
+    for row in (cases.values("department__operations_area_id", "state")
+                .annotate(n=Count("pk"),
+                          late=Count("pk", filter=Q(due_on__lt=today, state__in=open_states)))):
+        area = row["department__operations_area_id"]
+        per_area_state.setdefault(area, {})[row["state"]] = row["n"]
+        overdue[area] = overdue.get(area, 0) + row["late"]
+    progress = dict(remarks.values("follow_up__department__operations_area_id")
+                    .annotate(p=Avg("progress"))
+                    .values_list("follow_up__department__operations_area_id", "p"))
+    areas = []
+    for area in OperationsArea.objects.filter(organisation_id=plan.organisation_id).order_by(
+            "number"):
+        counts = per_area_state.get(area.pk, {})
+        if not counts:
+            continue
+        areas.append({
+            "area": area,
+            "counts": [(state, counts.get(state.value, 0)) for state in states],
+            "total": sum(counts.values()),
+            "overdue": overdue.get(area.pk, 0),
+            "progress": round(progress[area.pk]) if progress.get(area.pk) is not None else None,
+        })
+    statuses = list(FollowUpRemark.Status)
+    per_theme = {}
+    for row in (remarks.values("initiative__theme_id", "status")
+                .annotate(n=Count("pk"), p=Avg("progress"))):
+        entry = per_theme.setdefault(row["initiative__theme_id"], {"counts": {}, "sum": 0.0,
+                                                                   "n": 0})
+        entry["counts"][row["status"]] = row["n"]
+        entry["sum"] += (row["p"] or 0) * row["n"]
+        entry["n"] += row["n"]
+    themes = []
+    for theme in plan.programme.themes.order_by("number"):
+        entry = per_theme.get(theme.pk)
+        themes.append({
+            "theme": theme,
+            "counts": [(status, (entry or {}).get("counts", {}).get(status.value, 0))
+                       for status in statuses],
+            "remarks": entry["n"] if entry else 0,
+            "progress": round(entry["sum"] / entry["n"]) if entry and entry["n"] else None,
+        })
+    totals = {state.value: sum(dict(a["counts"])[state] for a in areas) for state in states}
+    return {
+        "half": half,
+        "states": states,
+        "statuses": statuses,
+        "areas": areas,
+        "themes": themes,
+        "totals": totals,
+        "total": sum(totals.values()),
+        "overdue": sum(a["overdue"] for a in areas),
+    }
+
+
+def aggregates_plan_get_for_user(*, user, pk: int) -> AnnualPlan:
+    """The plan whose aggregates the user may see: visible and ``cycle.aggregates.view``;
+    404 when the plan is not visible, 403 when it is but the aggregates are not."""
+    from django.core.exceptions import PermissionDenied
+
+    plan = plan_get_for_user(user=user, pk=pk)
+    if not user.is_superuser and not permission_selectors.can(
+            user=user, action=Action.CYCLE_AGGREGATES_VIEW, organisation_id=plan.organisation_id):
+        raise PermissionDenied
+    return plan

@@ -125,12 +125,21 @@ def _acting_as_text(actor, plan: AnnualPlan, body_kind: str | None,
             return f"{mandate.label}, {body.name}"
     if action is not None:
         staff_roles = sorted(role for where, role in MATRIX[action] if where == "staff")
-        assignment = (StaffAssignment.objects.current_on(timezone.localdate())
-                      .filter(person=actor, organisation_id=plan.organisation_id,
-                              role__in=staff_roles)
-                      .order_by("role", "starts_on", "pk").first())
-        if assignment is not None:
-            return f"{assignment.get_role_display()}, {plan.organisation.name}"
+        today = timezone.localdate()
+        people = [(actor, None)] + [(d, d) for d in _delegators(actor, plan.organisation_id,
+                                                                today)]
+        for person, on_behalf_of in people:
+            assignment = (StaffAssignment.objects.current_on(today)
+                          .filter(person=person, organisation_id=plan.organisation_id,
+                                  role__in=staff_roles)
+                          .order_by("role", "starts_on", "pk").first())
+            if assignment is None:
+                continue
+            text = f"{assignment.get_role_display()}, {plan.organisation.name}"
+            if on_behalf_of is None:
+                return text
+            return _("%(mandate)s, on behalf of %(person)s") % {
+                "mandate": text, "person": on_behalf_of.get_full_name() or on_behalf_of}
     return ""
 
 
@@ -748,22 +757,43 @@ FOLLOW_UP_STEP_ACTIONS = {
 
 def _department_acting_as(actor, follow_up: FollowUp, action: Action) -> str:
     """The mandate that entitles ``actor`` to ``action`` in the follow-up's department: a seat
-    on its board, or a staff role in its area (before an organisation-wide one)."""
+    on its board, or a staff role in its area (before an organisation-wide one) — their own,
+    or, for a substitute, the mandate of the person they stand in for ("on behalf of")."""
     if actor is None:
         return _("Årshjul (automatic step)")
     department = follow_up.department
+    today = timezone.localdate()
+    text = _department_mandate_text(actor, department, action, today)
+    if text:
+        return text
+    for delegator in _delegators(actor, department.organisation_id, today):
+        text = _department_mandate_text(delegator, department, action, today)
+        if text:
+            return _("%(mandate)s, on behalf of %(person)s") % {
+                "mandate": text, "person": delegator.get_full_name() or delegator}
+    return ""
+
+
+def _delegators(actor, organisation_id: int, day: datetime.date) -> list:
+    from governance.models import Person
+    from permissions.selectors import acting_for
+
+    return list(Person.objects.filter(pk__in=acting_for(user=actor, day=day,
+                                                         organisation_id=organisation_id)))
+
+
+def _department_mandate_text(person, department, action: Action, day: datetime.date) -> str:
     holders = MATRIX[action]
     board_roles = [role for where, role in holders if where == "department_board"]
     staff_roles = [role for where, role in holders if where == "staff"]
-    today = timezone.localdate()
-    seat = (Membership.objects.current_on(today)
-            .filter(person=actor, body__department=department, role__in=board_roles).first())
+    seat = (Membership.objects.current_on(day)
+            .filter(person=person, body__department=department, role__in=board_roles).first())
     if seat is not None:
         return f"{seat.get_role_display()}, {department.board.name}"
-    assignment = (StaffAssignment.objects.current_on(today)
+    assignment = (StaffAssignment.objects.current_on(day)
                   .filter(Q(operations_area_id=department.operations_area_id)
                           | Q(operations_area__isnull=True),
-                          person=actor, organisation_id=department.organisation_id,
+                          person=person, organisation_id=department.organisation_id,
                           role__in=staff_roles)
                   .select_related("operations_area")
                   .order_by(F("operations_area_id").asc(nulls_last=True), "role", "starts_on",

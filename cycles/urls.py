@@ -1,11 +1,16 @@
-"""HTML pages of the annual cycle (plans, initiatives, revisions, sign-offs)."""
+"""HTML pages of the annual cycle (plans, initiatives, revisions, sign-offs), and under the
+same namespace the rollout and follow-up pages (cycles/follow_up_urls.py).
 
-from django.urls import path
+Mounted at the site's root: the plans under /plans/, the rollout plans and follow-ups under
+/rollouts/ and /follow-ups/.
+"""
 
-from cycles import views
+from django.urls import include, path
+
+from cycles import follow_up_views, views
 
 app_name = "cycles"
-urlpatterns = [
+plan_urlpatterns = [
     path("", views.plan_list, name="plan_list"),
     path("new/", views.plan_create, name="plan_create"),
     path("<int:pk>/", views.plan_detail, name="plan_detail"),
@@ -27,4 +32,12 @@ urlpatterns = [
     path("<int:pk>/evaluate/", views.plan_evaluate, name="plan_evaluate"),
     path("<int:pk>/revisions/", views.revision_list, name="revision_list"),
     path("<int:pk>/revisions/diff/", views.revision_diff, name="revision_diff"),
+    path("<int:pk>/rollout/", follow_up_views.plan_coverage, name="plan_coverage"),
+    path("<int:pk>/follow-ups/", follow_up_views.plan_aggregates, name="plan_aggregates"),
+]
+
+urlpatterns = [
+    path("plans/", include(plan_urlpatterns)),
+    path("", include("cycles.follow_up_urls")),
+    path("", include("cycles.dashboard_urls")),
 ]

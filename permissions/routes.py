@@ -28,6 +28,9 @@ class Access(StrEnum):
     OBJECT = "object"  # the object in the URL: visible by its view action, then `actions`
     BODY_CHAIR = "body_chair"  # only the chair of the body in the URL
     ANY_ORGANISATION = "any_organisation"  # one of `actions` in some organisation, else 403
+    # Tasks, delegations and saved filters are not matrix objects: a named rule decides
+    # (`Guard.rule`, see TASK_RULES below and workflows.selectors / services).
+    RULE = "rule"
 
 
 class Target(StrEnum):
@@ -42,6 +45,9 @@ class Target(StrEnum):
     INITIATIVE = "initiative"
     FOLLOW_UP = "follow_up"
     ROLLOUT = "rollout"
+    TASK = "task"
+    DELEGATION = "delegation"
+    SAVED_FILTER = "saved_filter"
 
 
 # The action that makes each kind of object visible at all.
@@ -68,6 +74,8 @@ class Guard:
     method: str = "GET"
     # Further methods of the same URL and the actions they need (e.g. a form page's POST).
     also: tuple[tuple[str, tuple[Action, ...]], ...] = ()
+    # For Access.RULE: which rule decides (see RULES).
+    rule: str = ""
 
     def checks(self) -> list[tuple[str, tuple[Action, ...]]]:
         return [(self.method, self.actions), *self.also]
@@ -90,7 +98,28 @@ def form(target: Target, *actions: Action) -> Guard:
     return Guard(Access.OBJECT, target, actions, "GET", also=(("POST", actions),))
 
 
+def rule(target: Target, name: str, method: str = "POST") -> Guard:
+    return Guard(Access.RULE, target, (), method, rule=name)
+
+
+# The rules for objects outside the matrix. Visibility first (404 otherwise), then the rule
+# (403 otherwise):
+RULES = {
+    # a task is visible to its owner, the members of its candidate groups, the person a
+    # substitute holds it for, and whoever may reassign it (workflows.selectors.task_get_for_user)
+    "task.view": "visible",
+    "task.claim": "a member of one of its candidate groups",
+    "task.owner": "its owner (release, snooze)",
+    "task.reassign": "the operations secretary, or the chair of the task's body",
+    # a delegation is visible to the delegator, the substitute, its creator and the operations
+    # secretary; only the delegator and the secretary cancel it
+    "delegation.cancel": "the delegator or the operations secretary",
+    # a saved filter is its owner's only
+    "saved_filter.owner": "its owner",
+}
+
 PLAN, INITIATIVE = Target.PLAN, Target.INITIATIVE
+TASK, DELEGATION = Target.TASK, Target.DELEGATION
 FOLLOW_UP, ROLLOUT = Target.FOLLOW_UP, Target.ROLLOUT
 RETURNS = tuple(RETURN_ACTION_BY_STATE.values())
 SIGNS = tuple(SIGN_ACTION_BY_STATE.values())
@@ -125,6 +154,36 @@ ROUTES: dict[str, Guard] = {
     "cycles:plan_evaluate": form(PLAN, Action.PLAN_EVALUATE),
     "cycles:revision_list": view(PLAN),
     "cycles:revision_diff": view(PLAN),
+    # Plans: the bodies' figures
+    "cycles:plan_coverage": act(PLAN, Action.CYCLE_AGGREGATES_VIEW, method="GET"),
+    "cycles:plan_aggregates": act(PLAN, Action.CYCLE_AGGREGATES_VIEW, method="GET"),
+    # Follow-ups and rollout plans (HTML)
+    "cycles:follow_up_list": LOGIN,
+    "cycles:follow_up_detail": view(FOLLOW_UP),
+    "cycles:follow_up_save": act(FOLLOW_UP, Action.FOLLOW_UP_PREPARE),
+    "cycles:follow_up_mark_ready": act(FOLLOW_UP, Action.FOLLOW_UP_PREPARE),
+    "cycles:follow_up_return": act(FOLLOW_UP, Action.FOLLOW_UP_RETURN),
+    "cycles:follow_up_acknowledge": act(FOLLOW_UP, Action.FOLLOW_UP_ACKNOWLEDGE),
+    "cycles:follow_up_board_remark": act(FOLLOW_UP, Action.FOLLOW_UP_BOARD_REMARK),
+    "cycles:follow_up_board_remark_answer": act(FOLLOW_UP, Action.FOLLOW_UP_ANSWER),
+    "cycles:follow_up_close": act(FOLLOW_UP, Action.FOLLOW_UP_CLOSE),
+    "cycles:rollout_list": LOGIN,
+    "cycles:rollout_detail": view(ROLLOUT),
+    "cycles:rollout_presentation": act(ROLLOUT, Action.ROLLOUT_REGISTER_PRESENTATION),
+    # The cycle dashboard
+    "cycles:dashboard": Guard(Access.ANY_ORGANISATION, actions=(Action.CYCLE_AGGREGATES_VIEW,)),
+    # Inbox (HTML): the landing page ("home") lists only the user's own and queue tasks
+    "workflows:task_detail": rule(TASK, "task.view", method="GET"),
+    "workflows:task_claim": rule(TASK, "task.claim"),
+    "workflows:task_release": rule(TASK, "task.owner"),
+    "workflows:task_snooze": rule(TASK, "task.owner"),
+    "workflows:task_comment": rule(TASK, "task.view"),
+    "workflows:task_reassign": rule(TASK, "task.reassign"),
+    "workflows:task_bulk": LOGIN,  # each selected task goes through its own rule
+    "workflows:saved_filter_save": LOGIN,
+    "workflows:saved_filter_delete": rule(Target.SAVED_FILTER, "saved_filter.owner"),
+    "workflows:delegation_list": LOGIN,
+    "workflows:delegation_cancel": rule(DELEGATION, "delegation.cancel"),
     # API: session and token
     "v1:api-root": LOGIN,
     "v1:api-token": PUBLIC,
@@ -162,6 +221,32 @@ ROUTES: dict[str, Guard] = {
     "v1:plan-publish": act(PLAN, Action.PLAN_PUBLISH),
     "v1:plan-register-presentation": act(PLAN, Action.PLAN_REGISTER_PRESENTATION),
     "v1:plan-evaluate": act(PLAN, Action.PLAN_EVALUATE),
+    # API: the inbox, the queue and delegations
+    "v1:task-list": LOGIN,
+    "v1:task-counts": LOGIN,
+    "v1:task-detail": rule(TASK, "task.view", method="GET"),
+    "v1:task-claim": rule(TASK, "task.claim"),
+    "v1:task-release": rule(TASK, "task.owner"),
+    "v1:task-snooze": rule(TASK, "task.owner"),
+    "v1:task-comments": rule(TASK, "task.view"),
+    "v1:task-reassign": rule(TASK, "task.reassign"),
+    "v1:delegation-list": LOGIN,
+    "v1:delegation-cancel": rule(DELEGATION, "delegation.cancel"),
+    # API: rollout plans and follow-ups
+    "v1:follow-up-list": LOGIN,
+    "v1:follow-up-detail": view(FOLLOW_UP),
+    "v1:follow-up-save": act(FOLLOW_UP, Action.FOLLOW_UP_PREPARE),
+    "v1:follow-up-mark-ready": act(FOLLOW_UP, Action.FOLLOW_UP_PREPARE),
+    "v1:follow-up-return": act(FOLLOW_UP, Action.FOLLOW_UP_RETURN),
+    "v1:follow-up-acknowledge": act(FOLLOW_UP, Action.FOLLOW_UP_ACKNOWLEDGE),
+    "v1:follow-up-board-remarks": act(FOLLOW_UP, Action.FOLLOW_UP_BOARD_REMARK),
+    "v1:follow-up-board-remark-answer": act(FOLLOW_UP, Action.FOLLOW_UP_ANSWER),
+    "v1:follow-up-close": act(FOLLOW_UP, Action.FOLLOW_UP_CLOSE),
+    "v1:rollout-list": LOGIN,
+    "v1:rollout-detail": view(ROLLOUT),
+    "v1:rollout-register-presentation": act(ROLLOUT, Action.ROLLOUT_REGISTER_PRESENTATION),
+    "v1:plan-coverage": act(PLAN, Action.CYCLE_AGGREGATES_VIEW, method="GET"),
+    "v1:plan-aggregates": act(PLAN, Action.CYCLE_AGGREGATES_VIEW, method="GET"),
     "v1:initiative-detail": Guard(Access.OBJECT, INITIATIVE, (Action.PLAN_VIEW,), also=(
         ("PATCH", (Action.PLAN_EDIT,)), ("DELETE", (Action.PLAN_EDIT,)))),
 }

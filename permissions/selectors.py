@@ -40,6 +40,25 @@ def visible_memberships(*, user) -> QuerySet[Membership]:
     return Membership.objects.filter(body__organisation__in=visible_organisations(user=user))
 
 
+def acting_for(*, user, day: datetime.date, organisation_id: int | None = None):
+    """The people ``user`` stands in for on ``day`` (active delegations to them), as a
+    subquery of person ids: a substitute holds the delegator's roles in that organisation."""
+    from workflows.models import Delegation
+
+    delegations = Delegation.objects.filter(substitute=user, starts_on__lte=day,
+                                            ends_on__gte=day, cancelled_at__isnull=True)
+    if organisation_id is not None:
+        delegations = delegations.filter(organisation_id=organisation_id)
+    return delegations.values("person_id")
+
+
+def _self_or_delegators(user, day: datetime.date, organisation_id: int | None = None):
+    from django.db.models import Q
+
+    return Q(person=user) | Q(person_id__in=acting_for(user=user, day=day,
+                                                      organisation_id=organisation_id))
+
+
 def roles_in_organisation(*, user, organisation_id: int,
                           day: datetime.date | None = None) -> frozenset[tuple[str, str]]:
     """The (where, role) pairs ``user`` holds in the organisation on ``day``: two queries."""
@@ -48,10 +67,11 @@ def roles_in_organisation(*, user, organisation_id: int,
     if not user.is_authenticated:
         return frozenset()
     day = day or timezone.localdate()
+    who = _self_or_delegators(user, day, organisation_id)
     seats = Membership.objects.current_on(day).filter(
-        person=user, body__organisation_id=organisation_id).values_list("body__kind", "role")
+        who, body__organisation_id=organisation_id).values_list("body__kind", "role")
     staff = StaffAssignment.objects.current_on(day).filter(
-        person=user, organisation_id=organisation_id).values_list("role", flat=True)
+        who, organisation_id=organisation_id).values_list("role", flat=True)
     return frozenset(seats) | frozenset(("staff", role) for role in staff)
 
 
@@ -92,11 +112,12 @@ def roles_in_department(*, user, department, day: datetime.date | None = None
     if not user.is_authenticated:
         return frozenset()
     day = day or timezone.localdate()
+    who = _self_or_delegators(user, day, department.organisation_id)
     seats = Membership.objects.current_on(day).filter(
-        person=user, body__department=department).values_list("body__kind", "role")
+        who, body__department=department).values_list("body__kind", "role")
     staff = StaffAssignment.objects.current_on(day).filter(
         Q(operations_area_id=department.operations_area_id) | Q(operations_area__isnull=True),
-        person=user, organisation_id=department.organisation_id,
+        who, organisation_id=department.organisation_id,
     ).values_list("role", flat=True)
     return frozenset(seats) | frozenset(("staff", role) for role in staff)
 
@@ -118,7 +139,7 @@ def departments_for(*, user, action: Action, day: datetime.date | None = None
     """The departments in which ``user`` may take the department-scope ``action``: one SQL
     query built from the matrix (seats on their boards; staff roles in their area or
     organisation-wide)."""
-    from django.db.models import Q
+    from django.db.models import OuterRef, Q
 
     from governance.models import StaffAssignment
 
@@ -128,10 +149,20 @@ def departments_for(*, user, action: Action, day: datetime.date | None = None
     holders = MATRIX[action]
     board_roles = [role for where, role in holders if where == "department_board"]
     staff_roles = [role for where, role in holders if where == "staff"]
+    # A substitute acts in the delegator's departments, within the delegation's organisation.
+    from workflows.models import Delegation
+
+    delegated = Delegation.objects.filter(substitute=user, starts_on__lte=day, ends_on__gte=day,
+                                          cancelled_at__isnull=True)
+    mine = Q(person=user)
+    seat_who = mine | Q(person_id__in=delegated.filter(
+        organisation_id=OuterRef("body__organisation_id")).values("person_id"))
+    staff_who = mine | Q(person_id__in=delegated.filter(
+        organisation_id=OuterRef("organisation_id")).values("person_id"))
     seats = Membership.objects.current_on(day).filter(
-        person=user, body__kind="department_board", role__in=board_roles
+        seat_who, body__kind="department_board", role__in=board_roles
     ).values("body__department_id")
-    staff = StaffAssignment.objects.current_on(day).filter(person=user, role__in=staff_roles)
+    staff = StaffAssignment.objects.current_on(day).filter(staff_who, role__in=staff_roles)
     area_ids = staff.filter(operations_area__isnull=False).values("operations_area_id")
     org_ids = staff.filter(operations_area__isnull=True).values("organisation_id")
     return Department.objects.filter(
@@ -157,3 +188,21 @@ def departments_granted(*, user, action: Action, day: datetime.date | None = Non
     granted = get_objects_for_user(user, permission_name(action), Department,
                                    accept_global_perms=False, with_superuser=False)
     return departments_for(user=user, action=action, day=day).filter(pk__in=granted.values("pk"))
+
+
+def groups_holding(*, action: Action, organisation_id: int, department=None) -> list[int]:
+    """The ids of the mandate groups that hold ``action`` on the department (department-scope
+    actions) or the organisation, read from the guardian grants. One query."""
+    from permissions.matrix import codename
+    from permissions.models import (
+        DepartmentGroupObjectPermission,
+        OrganisationGroupObjectPermission,
+    )
+
+    if scope_of(action) == Scope.DEPARTMENT:
+        grants = DepartmentGroupObjectPermission.objects.filter(content_object=department)
+    else:
+        grants = OrganisationGroupObjectPermission.objects.filter(
+            content_object_id=organisation_id)
+    return list(grants.filter(permission__codename=codename(action))
+                .values_list("group_id", flat=True))

@@ -16,6 +16,8 @@ guardian's answer with it, so a stale group never widens access.
 
 import datetime
 from collections import defaultdict
+from contextlib import contextmanager
+from contextvars import ContextVar
 from dataclasses import dataclass, field
 
 from django.contrib.auth.models import Group, Permission
@@ -82,14 +84,17 @@ def expected_grants(*, organisation_id: int, department_ids: set[int] | None = N
 
     ``department_ids`` limits the department grants to those departments.
     """
-    bodies = list(Body.objects.filter(organisation_id=organisation_id)
-                  .values_list("pk", "kind", "department_id"))
-    area_ids = list(OperationsArea.objects.filter(organisation_id=organisation_id)
-                    .values_list("pk", flat=True))
-    departments = list(Department.objects.filter(organisation_id=organisation_id)
-                       .values_list("pk", "operations_area_id"))
+    bodies = Body.objects.filter(organisation_id=organisation_id)
+    areas = OperationsArea.objects.filter(organisation_id=organisation_id)
+    departments = Department.objects.filter(organisation_id=organisation_id)
     if department_ids is not None:
-        departments = [d for d in departments if d[0] in department_ids]
+        # Only what concerns these departments: their boards, their areas, the organisation.
+        bodies = bodies.filter(department_id__in=department_ids)
+        departments = departments.filter(pk__in=department_ids)
+        areas = areas.filter(departments__in=department_ids).distinct()
+    bodies = list(bodies.values_list("pk", "kind", "department_id"))
+    area_ids = list(areas.values_list("pk", flat=True))
+    departments = list(departments.values_list("pk", "operations_area_id"))
     on_department: set[Grant] = set()
     on_organisation: set[Grant] = set()
     groups: dict[tuple, dict] = {}
@@ -125,17 +130,25 @@ def _permission_ids(model) -> dict[str, int]:
                 .values_list("codename", "pk"))
 
 
-def _existing_groups(organisation_ids) -> dict[tuple, int]:
+def _existing_groups(organisation_ids, keys=None) -> dict[tuple, int]:
+    """Mandate key → group id of the organisations' groups (only ``keys``, if given)."""
+    from django.db.models import Q
+
+    groups = MandateGroup.objects.filter(organisation_id__in=organisation_ids)
+    if keys is not None:
+        groups = groups.filter(
+            Q(kind="body", body_id__in={i for k, i, _r in keys if k == "body"})
+            | Q(kind="area", operations_area_id__in={i for k, i, _r in keys if k == "area"})
+            | Q(kind="organisation"))
     return {mandate_key(kind, body_id, area_id, org_id, role): group_id
             for kind, body_id, area_id, org_id, role, group_id in
-            MandateGroup.objects.filter(organisation_id__in=organisation_ids)
-            .values_list("kind", "body_id", "operations_area_id", "organisation_id", "role",
-                         "group_id")}
+            groups.values_list("kind", "body_id", "operations_area_id", "organisation_id",
+                               "role", "group_id")}
 
 
 def _ensure_groups(specs: dict[tuple, dict]) -> dict[tuple, int]:
     """Mandate key → auth group id, creating the groups that are missing (bulk)."""
-    existing = _existing_groups({s["organisation_id"] for s in specs.values()})
+    existing = _existing_groups({s["organisation_id"] for s in specs.values()}, keys=specs)
     missing = [key for key in specs if key not in existing]
     if missing:
         Group.objects.bulk_create([Group(name=_group_name(key)) for key in missing],
@@ -242,9 +255,10 @@ def revoke(*, action: Action, group: Group, obj) -> None:
 
 # --- who is in the groups -------------------------------------------------------------------
 
-def _mandate_keys_on(day: datetime.date, *, person_ids=None, organisation_id=None
-                     ) -> set[tuple[int, tuple]]:
-    """(person id, mandate key) for every mandate held on ``day``."""
+def _mandate_keys_on(day: datetime.date, *, person_ids=None, organisation_id=None,
+                     direct_only: bool = False) -> set[tuple[int, tuple]]:
+    """(person id, mandate key) for every mandate held on ``day`` — in person or, unless
+    ``direct_only``, as a substitute under a delegation."""
     seats = Membership.objects.current_on(day)
     staff = StaffAssignment.objects.current_on(day)
     if person_ids is not None:
@@ -257,7 +271,39 @@ def _mandate_keys_on(day: datetime.date, *, person_ids=None, organisation_id=Non
     for p, org, area, role in staff.values_list("person_id", "organisation_id",
                                                 "operations_area_id", "role"):
         held.add((p, ("area", area, role) if area else ("organisation", org, role)))
-    return held
+    if direct_only:
+        return held
+    return held | _delegated_keys_on(day, person_ids=person_ids, organisation_id=organisation_id)
+
+
+def _delegated_keys_on(day: datetime.date, *, person_ids=None, organisation_id=None
+                       ) -> set[tuple[int, tuple]]:
+    """(substitute id, mandate key) for the delegators' mandates in the delegation's
+    organisation, for every delegation active on ``day``."""
+    from workflows.models import Delegation
+
+    delegations = Delegation.objects.filter(starts_on__lte=day, ends_on__gte=day,
+                                            cancelled_at__isnull=True)
+    if person_ids is not None:
+        delegations = delegations.filter(substitute_id__in=person_ids)
+    if organisation_id is not None:
+        delegations = delegations.filter(organisation_id=organisation_id)
+    pairs = list(delegations.values_list("substitute_id", "person_id", "organisation_id"))
+    if not pairs:
+        return set()
+    held = _mandate_keys_on(day, person_ids={p for _s, p, _o in pairs}, direct_only=True)
+    orgs = _organisation_of_keys({key for _p, key in held})
+    return {(substitute, key) for substitute, person, org in pairs
+            for holder, key in held if holder == person and orgs.get(key) == org}
+
+
+def _organisation_of_keys(keys: set[tuple]) -> dict[tuple, int]:
+    bodies = dict(Body.objects.filter(pk__in=[i for k, i, _r in keys if k == "body"])
+                  .values_list("pk", "organisation_id"))
+    areas = dict(OperationsArea.objects.filter(pk__in=[i for k, i, _r in keys if k == "area"])
+                 .values_list("pk", "organisation_id"))
+    return {key: (bodies.get(key[1]) if key[0] == "body" else areas.get(key[1])
+                  if key[0] == "area" else key[1]) for key in keys}
 
 
 def _sync_members(*, day: datetime.date, organisation_id: int | None,
@@ -306,6 +352,24 @@ def _organisations_of(keys: set[tuple]) -> set[int]:
     return org_ids
 
 
+_deferred_people: ContextVar[set[int] | None] = ContextVar("deferred_group_sync", default=None)
+
+
+@contextmanager
+def groups_sync_deferred():
+    """For bulk loads (the demo, imports): collect the people whose terms change inside the
+    block and put them in their groups once, at its end, in bulk."""
+    token = _deferred_people.set(set())
+    try:
+        yield
+        people = _deferred_people.get()
+    finally:
+        _deferred_people.reset(token)
+    if people:
+        _sync_members(day=timezone.localdate(), organisation_id=None,
+                      person_ids=sorted(people), repair=True)
+
+
 @transaction.atomic
 def person_groups_sync(*, person: Person, day: datetime.date | None = None) -> Drift:
     """Put ``person`` in exactly the mandate groups of the mandates they hold on ``day``.
@@ -315,6 +379,10 @@ def person_groups_sync(*, person: Person, day: datetime.date | None = None) -> D
     """
     from django.db.models import Q
 
+    deferred = _deferred_people.get()
+    if deferred is not None and day is None:
+        deferred.add(person.pk)
+        return Drift()
     day = day or timezone.localdate()
     expected = {key for _p, key in _mandate_keys_on(day, person_ids=[person.pk])}
     by_kind = defaultdict(set)

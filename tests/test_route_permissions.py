@@ -126,6 +126,7 @@ def targets(demo) -> dict[Target, list[tuple[str, object]]]:
         cases.append((label, case))
         rollouts.append((label, RolloutPlan.objects.get(plan=plans[label],
                                                         department=department)))
+    tasks, delegations, saved_filters = rule_targets(cases)
     organisation_level = {"own organisation": own_org,
                           "other organisation": other_plan.organisation}
     return {
@@ -143,11 +144,76 @@ def targets(demo) -> dict[Target, list[tuple[str, object]]]:
         Target.BODY: [("board of A", departments["A"].board),
                       ("organisation board", own_org.bodies.get(kind="organisation_board")),
                       ("other organisation", departments["other organisation"].board)],
+        Target.TASK: tasks,
+        Target.DELEGATION: delegations,
+        Target.SAVED_FILTER: saved_filters,
         Target.MEMBERSHIP: [(label, Membership.objects.filter(body=d.board).first())
                             for label, d in (("A", departments["A"]),
                                              ("other organisation",
                                               departments["other organisation"]))],
     }
+
+
+def rule_targets(cases):
+    """Tasks (one routed to area 1's staff, one released to area 2's queue, one of the other
+    organisation), a delegation per organisation, a saved filter per organisation's person."""
+    import datetime
+
+    from django.utils import timezone
+
+    from governance.models import Person
+    from workflows.models import Delegation, SavedTaskFilter
+    from workflows.services import open_follow_up_tasks, task_release
+
+    by_label = dict(cases)
+    tasks = []
+    for label, case in by_label.items():
+        task = list(open_follow_up_tasks(follow_up=case))[0]
+        if label == "B":
+            task_release(actor=task.owner, task=task)
+            task.refresh_from_db()
+            label = "B (in the queue)"
+        tasks.append((label, task))
+    tomorrow = timezone.localdate() + datetime.timedelta(days=1)
+    delegations, saved_filters = [], []
+    for label, case in (("own organisation", by_label["A"]),
+                        ("other organisation", by_label["other organisation"])):
+        chair = body_chair_on(body=case.department.board)
+        member = (Membership.objects.filter(body=case.department.board)
+                  .exclude(person=chair).first().person)
+        delegations.append((label, Delegation.objects.create(
+            person=chair, substitute=member, organisation=case.department.organisation,
+            starts_on=tomorrow, ends_on=tomorrow, created_by=chair,
+            created_at=timezone.now())))
+        saved_filters.append((label, SavedTaskFilter.objects.create(
+            person=Person.objects.get(pk=chair.pk), name="Mine", query="view=mine")))
+    return tasks, delegations, saved_filters
+
+
+def rule_outcome(user, guard: Guard, obj) -> str:
+    """The answer a rule-guarded route should give (see permissions.routes.RULES)."""
+    from workflows.models import TaskMandate
+    from workflows.services import may_reassign
+
+    if guard.target == Target.SAVED_FILTER:
+        return "allowed" if obj.person_id == user.pk else "not visible"
+    if guard.target == Target.DELEGATION:
+        secretary = ("staff", "operations_secretary") in roles_in_organisation(
+            user=user, organisation_id=obj.organisation_id)
+        if not (secretary or user.pk in (obj.person_id, obj.substitute_id, obj.created_by_id)):
+            return "not visible"
+        return "allowed" if secretary or user.pk == obj.person_id else "forbidden"
+    obj.refresh_from_db()
+    mandate = TaskMandate.objects.select_related("body", "department__board").get(task=obj)
+    in_groups = mandate.candidate_groups.filter(user=user).exists()
+    reassigner = may_reassign(actor=user, mandate=mandate)
+    visible = (obj.owner_id == user.pk or in_groups or mandate.delegated_from_id == user.pk
+               or reassigner)
+    if not visible:
+        return "not visible"
+    allowed = {"task.view": True, "task.claim": in_groups, "task.owner": obj.owner_id == user.pk,
+               "task.reassign": reassigner}[guard.rule]
+    return "allowed" if allowed else "forbidden"
 
 
 def organisation_id_of(obj) -> int:
@@ -224,6 +290,9 @@ def outcomes(user, guard: Guard, actions, targets) -> list[tuple[str, object, st
         may = any(set(actions) & permitted_actions(user=user, organisation_id=o.pk)
                   for o in visible_organisations(user=user))
         return [("-", None, "allowed" if may else "forbidden")]
+    if guard.access == Access.RULE:
+        return [(label, obj, rule_outcome(user, guard, obj))
+                for label, obj in targets[guard.target]]
     guard = replace(guard, actions=actions)
     return [(label, obj, expected(user, guard, obj)) for label, obj in targets[guard.target]]
 

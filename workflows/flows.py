@@ -100,7 +100,8 @@ class AnnualPlanFlow(flow.Flow):
 
         plan = self.plan_of(activation)
         _state, route = PLAN_NODES[activation.flow_task.name]
-        return mandate_holder(organisation_id=plan.organisation_id, route=route)
+        return mandate_holder(organisation_id=plan.organisation_id, route=route,
+                              node=activation.flow_task.name)
 
     def record_mandate(self, activation):
         from workflows.services import task_mandate_record
@@ -170,7 +171,8 @@ class FollowUpFlow(flow.Flow):
         follow_up = self.follow_up_of(activation)
         _states, route = FOLLOW_UP_NODES[activation.flow_task.name]
         return mandate_holder(organisation_id=follow_up.department.organisation_id,
-                              route=route, department=follow_up.department)
+                              route=route, department=follow_up.department,
+                              node=activation.flow_task.name)
 
     def record_mandate(self, activation):
         from workflows.services import task_mandate_record

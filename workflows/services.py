@@ -21,17 +21,24 @@ from config.errors import Conflict
 from cycles import services as cycle_services
 from cycles.models import AnnualPlan, FollowUp
 from governance.models import Body, Department, Membership, Person, StaffAssignment
+from permissions.matrix import Action
 from workflows.flows import FOLLOW_UP_NODES, PLAN_NODES, AnnualPlanFlow, FollowUpFlow, Route
-from workflows.models import AnnualPlanProcess, TaskMandate
+from workflows.models import (
+    AnnualPlanProcess,
+    Delegation,
+    SavedTaskFilter,
+    TaskComment,
+    TaskMandate,
+)
 
 logger = logging.getLogger(__name__)
 
 OPEN_STATUSES = (STATUS.NEW, STATUS.ASSIGNED, STATUS.STARTED)
 
 
-def mandate_holder(*, organisation_id: int, route: Route, day: datetime.date | None = None,
-                   department: Department | None = None) -> Person | None:
-    """Who holds the mandate on ``day``; ``None`` while it is vacant.
+def routed_holder(*, organisation_id: int, route: Route, day: datetime.date | None = None,
+                  department: Department | None = None) -> Person | None:
+    """Who holds the mandate on ``day`` in person; ``None`` while it is vacant.
 
     Department routes (``route.department``) resolve in ``department``: its own board, or
     staff of its operations area before an organisation-wide holder of the role.
@@ -63,6 +70,90 @@ def mandate_holder(*, organisation_id: int, route: Route, day: datetime.date | N
     return assignment.person if assignment else None
 
 
+def substitute_for(*, person: Person | None, organisation_id: int,
+                   day: datetime.date | None = None) -> Person | None:
+    """The substitute standing in for ``person`` in the organisation on ``day``, if any."""
+    if person is None:
+        return None
+    day = day or timezone.localdate()
+    delegation = (Delegation.objects.filter(person=person, organisation_id=organisation_id,
+                                            starts_on__lte=day, ends_on__gte=day,
+                                            cancelled_at__isnull=True)
+                  .select_related("substitute").order_by("-created_at", "-pk").first())
+    return delegation.substitute if delegation else None
+
+
+def resolve_owner(*, organisation_id: int, route: Route, node: str,
+                  day: datetime.date | None = None, department: Department | None = None
+                  ) -> tuple[Person | None, Person | None]:
+    """(owner, on behalf of): the mandate's holder, or their substitute under a delegation.
+
+    Signing steps are not delegated: the chair signs, or the vice-chair under the chair's
+    signing authorisation (governance).
+    """
+    holder = routed_holder(organisation_id=organisation_id, route=route, day=day,
+                           department=department)
+    if node in UNDELEGABLE_NODES:
+        return holder, None
+    substitute = substitute_for(person=holder, organisation_id=organisation_id, day=day)
+    return (substitute, holder) if substitute else (holder, None)
+
+
+def mandate_holder(*, organisation_id: int, route: Route, day: datetime.date | None = None,
+                   department: Department | None = None, node: str = "") -> Person | None:
+    """Who gets a task routed to the mandate on ``day``: its holder or their substitute."""
+    return resolve_owner(organisation_id=organisation_id, route=route, node=node, day=day,
+                         department=department)[0]
+
+
+# The sign-off steps stay with the chair (a vice-chair signs only under a signing
+# authorisation); everything else follows a delegation.
+UNDELEGABLE_NODES = frozenset({"committee", "board"})
+
+# Per human node: the matrix action it needs (candidate groups are the mandate groups holding
+# that permission on the department or the organisation) and its priority.
+NODE_ACTIONS = {
+    "draft": Action.PLAN_EDIT,
+    "review": Action.PLAN_CLOSE_REVIEW,
+    "committee": Action.PLAN_SIGN_COMMITTEE,
+    "board": Action.PLAN_SIGN_BOARD,
+    "presentation": Action.PLAN_REGISTER_PRESENTATION,
+    "evaluation": Action.PLAN_EVALUATE,
+    "prepare": Action.FOLLOW_UP_PREPARE,
+    "acknowledge": Action.FOLLOW_UP_ACKNOWLEDGE,
+    "close": Action.FOLLOW_UP_CLOSE,
+}
+HIGH_PRIORITY_NODES = frozenset({"committee", "board"})
+
+
+def task_due_on(*, node: str, follow_up: FollowUp | None) -> datetime.date | None:
+    """A follow-up's steps are due around the case's due date (the board meeting): prepared
+    10 business days before, acknowledged by it, closed 15 business days after. Plan steps
+    get their deadlines from the bodies' meetings (not yet: no deadline)."""
+    from cycles.business_days import add_business_days
+
+    if follow_up is None:
+        return None
+    offsets = {"prepare": -10, "acknowledge": 0, "close": 15}
+    if node not in offsets:
+        return None
+    return add_business_days(follow_up.due_on, offsets[node]) if offsets[node] \
+        else follow_up.due_on
+
+
+def candidate_group_ids(*, node: str, organisation_id: int,
+                        department: Department | None) -> list[int]:
+    """The mandate groups that hold the node's permission on its department (department
+    steps) or organisation: whoever is in them may claim the task. One query."""
+    from permissions.selectors import groups_holding
+
+    action = NODE_ACTIONS.get(node)
+    if action is None:
+        return []
+    return groups_holding(action=action, organisation_id=organisation_id,
+                          department=department)
+
+
 def task_mandate_record(*, task: Task, plan: AnnualPlan, route: Route,
                         follow_up: FollowUp | None = None) -> TaskMandate:
     body, department, area = None, None, None
@@ -73,11 +164,21 @@ def task_mandate_record(*, task: Task, plan: AnnualPlan, route: Route,
                 Body.objects.get(organisation_id=plan.organisation_id, kind=route.body_kind))
     elif route.department:
         area = department.operations_area
-    return TaskMandate.objects.create(
+    node = task.flow_task.name
+    holder, on_behalf_of = resolve_owner(organisation_id=plan.organisation_id, route=route,
+                                         node=node, department=department)
+    mandate = TaskMandate.objects.create(
         task=task, organisation_id=plan.organisation_id,
         kind=TaskMandate.Kind.BODY if body else TaskMandate.Kind.STAFF,
         body=body, operations_area=area, role=route.role, plan=plan,
-        department=department, follow_up=follow_up)
+        department=department, follow_up=follow_up,
+        due_on=task_due_on(node=node, follow_up=follow_up),
+        priority=(TaskMandate.Priority.HIGH if node in HIGH_PRIORITY_NODES
+                  else TaskMandate.Priority.NORMAL),
+        delegated_from=on_behalf_of if task.owner_id and on_behalf_of else None)
+    mandate.candidate_groups.set(candidate_group_ids(
+        node=node, organisation_id=plan.organisation_id, department=department))
+    return mandate
 
 
 @transaction.atomic
@@ -166,43 +267,273 @@ def plan_route(*, plan: AnnualPlan) -> None:
         AnnualPlanFlow.start.run(plan=plan)
 
 
+def _holds_a_candidate_mandate(mandate: TaskMandate, person: Person | None) -> bool:
+    return person is not None and mandate.candidate_groups.filter(user=person).exists()
+
+
 @transaction.atomic
 def reroute_open_tasks(*, organisation_id: int | None = None, body_id: int | None = None,
-                       staff_role: str | None = None, day: datetime.date | None = None
-                       ) -> list[tuple[Task, Person | None]]:
-    """Move open tasks whose routed holder no longer holds the mandate to today's holder.
+                       staff_role: str | None = None, day: datetime.date | None = None,
+                       person_id: int | None = None) -> list[tuple[Task, Person | None]]:
+    """Move open tasks whose owner no longer should have them to today's holder.
 
-    Runs after every membership or staff change (on commit) and nightly, because a term's end
-    date passes without any write. Each move is written to the audit trail.
+    A routed task follows its mandate: to the new holder when a term ends, to the holder's
+    substitute while a delegation runs, and back when it ends. A claimed or reassigned task
+    stays with its owner while they may still do it (they hold one of its candidate
+    mandates); otherwise it goes back to the mandate's holder. Runs after every membership,
+    staff or delegation change (on commit) and nightly, because terms and delegations end by
+    date without any write. Each move is written to the audit trail.
     """
     day = day or timezone.localdate()
-    mandates = TaskMandate.objects.filter(task__status__in=OPEN_STATUSES).select_related(
-        "task__owner", "body", "organisation", "department")
+    # Released tasks (unowned, no longer routed) wait in their queue; a task created while
+    # its mandate was vacant (unowned, routed) goes to the holder as soon as there is one.
+    mandates = TaskMandate.objects.filter(
+        Q(task__owner__isnull=False) | Q(routed=True),
+        task__status__in=OPEN_STATUSES).select_related(
+        "task__owner", "body", "organisation", "department", "delegated_from")
     if organisation_id is not None:
         mandates = mandates.filter(organisation_id=organisation_id)
     if body_id is not None:
         mandates = mandates.filter(body_id=body_id)
     if staff_role is not None:
         mandates = mandates.filter(kind=TaskMandate.Kind.STAFF, role=staff_role)
+    if person_id is not None:
+        mandates = mandates.filter(Q(task__owner_id=person_id) | Q(delegated_from_id=person_id))
     moved = []
     for mandate in mandates.select_for_update(of=("self",)):
+        task = mandate.task
+        if not mandate.routed:
+            if _holds_a_candidate_mandate(mandate, task.owner):
+                continue
+            mandate.routed = True
         route = Route(role=mandate.role, body_kind=mandate.body.kind if mandate.body else None,
                       department=mandate.department_id is not None)
-        holder = mandate_holder(organisation_id=mandate.organisation_id, route=route, day=day,
-                                department=mandate.department)
-        task = mandate.task
-        if holder is None or holder.pk == task.owner_id:
+        holder, on_behalf_of = resolve_owner(
+            organisation_id=mandate.organisation_id, route=route, node=task.flow_task.name,
+            day=day, department=mandate.department)
+        if holder is None or (holder.pk == task.owner_id
+                              and mandate.delegated_from_id == getattr(on_behalf_of, "pk",
+                                                                        None)):
             continue
         previous = task.owner
         task.owner = holder
         task.status = STATUS.ASSIGNED if task.status == STATUS.NEW else task.status
         task.save(update_fields=["owner", "status"])
+        mandate.delegated_from, mandate.follow_up_on = on_behalf_of, None
+        mandate.save(update_fields=["delegated_from", "follow_up_on", "routed"])
         audit_record(actor=None, action="task.reroute", obj=task,
                      organisation=mandate.organisation, acting_as=mandate.label,
                      summary={"from": previous.pk if previous else None, "to": holder.pk,
-                              "mandate": mandate.label})
+                              "mandate": mandate.label,
+                              "on_behalf_of": on_behalf_of.pk if on_behalf_of else None})
         moved.append((task, previous))
     return moved
+
+
+# --- working on tasks: claim, release, reassign, snooze, comment, delegate --------------------
+
+def _lock_task(task: Task) -> Task:
+    return (Task.objects.select_for_update(of=("self",)).select_related("owner")
+            .get(pk=task.pk))
+
+
+def _task_conflict(task: Task, message: str) -> Conflict:
+    return Conflict(message, current_state=task.status,
+                    current_state_label=str(task.owner or _("nobody")))
+
+
+def _require_open(task: Task) -> None:
+    if task.status not in OPEN_STATUSES:
+        raise _task_conflict(task, _("The task is already done."))
+
+
+@transaction.atomic
+def task_claim(*, actor: Person, task: Task) -> Task:
+    """Take an unassigned task from one of your groups' queues."""
+    from django.core.exceptions import PermissionDenied
+
+    task = _lock_task(task)
+    _require_open(task)
+    mandate = TaskMandate.objects.get(task=task)
+    if not _holds_a_candidate_mandate(mandate, actor):
+        raise PermissionDenied(_("The task is not in one of your groups' queues."))
+    if task.owner_id == actor.pk:
+        return task
+    if task.owner_id is not None:
+        raise _task_conflict(task, _("%(name)s has already claimed this task.")
+                             % {"name": task.owner.get_full_name() or task.owner})
+    task.owner, task.status = actor, STATUS.ASSIGNED
+    task.save(update_fields=["owner", "status"])
+    TaskMandate.objects.filter(task=task).update(routed=False, delegated_from=None,
+                                                 follow_up_on=None)
+    audit_record(actor=actor, action="task.claim", obj=task, organisation=mandate.organisation,
+                 summary={"task": task.pk})
+    return task
+
+
+@transaction.atomic
+def task_release(*, actor: Person, task: Task) -> Task:
+    """Give a task back to its groups' queue (someone else in them can claim it)."""
+    from django.core.exceptions import PermissionDenied
+
+    task = _lock_task(task)
+    _require_open(task)
+    if task.owner_id != actor.pk:
+        raise PermissionDenied(_("Only the task's owner can release it."))
+    mandate = TaskMandate.objects.get(task=task)
+    if not mandate.candidate_groups.exists():
+        raise _task_conflict(task, _("This task has no queue to go back to."))
+    task.owner, task.status = None, STATUS.NEW
+    task.save(update_fields=["owner", "status"])
+    TaskMandate.objects.filter(task=task).update(routed=False, delegated_from=None,
+                                                 follow_up_on=None)
+    audit_record(actor=actor, action="task.release", obj=task,
+                 organisation=mandate.organisation, summary={"task": task.pk})
+    return task
+
+
+def may_reassign(*, actor: Person, mandate: TaskMandate) -> bool:
+    """The operations secretary in the task's organisation, and the chair of the body the
+    task is routed to (or of the department board for department tasks)."""
+    from permissions.selectors import roles_in_organisation
+
+    roles = roles_in_organisation(user=actor, organisation_id=mandate.organisation_id)
+    if ("staff", "operations_secretary") in roles:
+        return True
+    body = mandate.body or (mandate.department.board if mandate.department else None)
+    if body is None:
+        return False
+    return Membership.objects.current_on(timezone.localdate()).filter(
+        body=body, person=actor, role=Membership.Role.CHAIR).exists()
+
+
+@transaction.atomic
+def task_reassign(*, actor: Person, task: Task, to: Person) -> Task:
+    """Give a task to another person who may do it (a member of one of its groups)."""
+    from django.core.exceptions import PermissionDenied, ValidationError
+
+    task = _lock_task(task)
+    _require_open(task)
+    mandate = TaskMandate.objects.select_related("body", "department__board").get(task=task)
+    if not may_reassign(actor=actor, mandate=mandate):
+        raise PermissionDenied(_("You cannot reassign this task."))
+    if not _holds_a_candidate_mandate(mandate, to):
+        raise ValidationError({"to": _("The person cannot do this task: they hold none of "
+                                       "the mandates it belongs to.")})
+    previous = task.owner
+    task.owner, task.status = to, STATUS.ASSIGNED
+    task.save(update_fields=["owner", "status"])
+    TaskMandate.objects.filter(task=task).update(routed=False, delegated_from=None,
+                                                 follow_up_on=None)
+    audit_record(actor=actor, action="task.reassign", obj=task,
+                 organisation=mandate.organisation,
+                 summary={"from": previous.pk if previous else None, "to": to.pk})
+    return task
+
+
+@transaction.atomic
+def task_snooze(*, actor: Person, task: Task, until: datetime.date | None) -> Task:
+    """The owner's own follow-up date ("snooze until"); ``None`` wakes the task."""
+    from django.core.exceptions import PermissionDenied, ValidationError
+
+    task = _lock_task(task)
+    _require_open(task)
+    if task.owner_id != actor.pk:
+        raise PermissionDenied(_("Only the task's owner can snooze it."))
+    if until is not None and until <= timezone.localdate():
+        raise ValidationError({"until": _("Choose a day after today.")})
+    mandate = TaskMandate.objects.get(task=task)
+    mandate.follow_up_on = until
+    mandate.save(update_fields=["follow_up_on"])
+    audit_record(actor=actor, action="task.snooze", obj=task, organisation=mandate.organisation,
+                 summary={"until": until.isoformat() if until else None})
+    return task
+
+
+@transaction.atomic
+def task_comment_add(*, actor: Person, task: Task, text: str) -> TaskComment:
+    from django.core.exceptions import ValidationError
+
+    if not text.strip():
+        raise ValidationError({"text": _("Write the comment.")})
+    mandate = TaskMandate.objects.get(task=task)
+    comment = TaskComment.objects.create(task=task, author=actor, text=text.strip(),
+                                         created_at=timezone.now())
+    audit_record(actor=actor, action="task.comment", obj=task,
+                 organisation=mandate.organisation, summary={"comment": comment.pk})
+    return comment
+
+
+@transaction.atomic
+def delegation_create(*, actor: Person, person: Person, substitute: Person,
+                      organisation_id: int, starts_on: datetime.date, ends_on: datetime.date,
+                      reason: str = "") -> Delegation:
+    """``person`` (or the operations secretary for them) names a substitute for a period.
+
+    The substitute must hold a mandate in the organisation themselves. Open tasks move at
+    once when the period has begun; the nightly run moves them back when it ends.
+    """
+    from django.core.exceptions import PermissionDenied, ValidationError
+
+    from permissions import services as permission_services
+    from permissions.selectors import roles_in_organisation
+
+    actor_roles = roles_in_organisation(user=actor, organisation_id=organisation_id)
+    if actor.pk != person.pk and ("staff", "operations_secretary") not in actor_roles:
+        raise PermissionDenied(_("You can only name a substitute for yourself."))
+    errors = {}
+    if not (Membership.objects.filter(person=person, body__organisation_id=organisation_id)
+            .exists() or StaffAssignment.objects.filter(
+                person=person, organisation_id=organisation_id).exists()):
+        errors["person"] = [_("The person holds no mandate in the organisation.")]
+    if substitute.pk == person.pk:
+        errors["substitute"] = [_("Choose someone else as substitute.")]
+    elif not roles_in_organisation(user=substitute, organisation_id=organisation_id):
+        errors["substitute"] = [_("The substitute must hold a mandate in the organisation.")]
+    if ends_on < starts_on:
+        errors["ends_on"] = [_("The last day cannot be before the first day.")]
+    elif ends_on < timezone.localdate():
+        errors["ends_on"] = [_("The period has already ended.")]
+    if Delegation.objects.filter(person=person, organisation_id=organisation_id,
+                                 cancelled_at__isnull=True, starts_on__lte=ends_on,
+                                 ends_on__gte=starts_on).exists():
+        errors.setdefault("starts_on", []).append(
+            _("There is already a substitute in part of this period."))
+    if errors:
+        raise ValidationError(errors)
+    delegation = Delegation.objects.create(
+        person=person, substitute=substitute, organisation_id=organisation_id,
+        starts_on=starts_on, ends_on=ends_on, reason=reason.strip(), created_by=actor,
+        created_at=timezone.now())
+    audit_record(actor=actor, action="delegation.create", obj=delegation,
+                 organisation=delegation.organisation,
+                 summary={"person": person.pk, "substitute": substitute.pk,
+                          "starts_on": starts_on.isoformat(), "ends_on": ends_on.isoformat()})
+    permission_services.person_groups_sync(person=substitute)
+    reroute_open_tasks(organisation_id=organisation_id, person_id=person.pk)
+    return delegation
+
+
+@transaction.atomic
+def delegation_cancel(*, actor: Person, delegation: Delegation) -> Delegation:
+    from django.core.exceptions import PermissionDenied
+
+    from permissions import services as permission_services
+    from permissions.selectors import roles_in_organisation
+
+    delegation = Delegation.objects.select_for_update().get(pk=delegation.pk)
+    roles = roles_in_organisation(user=actor, organisation_id=delegation.organisation_id)
+    if actor.pk != delegation.person_id and ("staff", "operations_secretary") not in roles:
+        raise PermissionDenied(_("You can only cancel your own substitute."))
+    if delegation.cancelled_at is None:
+        delegation.cancelled_at = timezone.now()
+        delegation.save(update_fields=["cancelled_at"])
+        audit_record(actor=actor, action="delegation.cancel", obj=delegation,
+                     organisation=delegation.organisation, summary={})
+        permission_services.person_groups_sync(person=delegation.substitute)
+        reroute_open_tasks(organisation_id=delegation.organisation_id,
+                           person_id=delegation.person_id)
+    return delegation
 
 
 # --- rollout and follow-ups -----------------------------------------------------------------
@@ -251,3 +582,18 @@ def follow_up_act(service: Callable, *, actor, follow_up: FollowUp, **kwargs):
     except FlowLockFailed as error:
         raise _lost_lock(FollowUp.objects.get(pk=follow_up.pk), _("follow-up")) from error
     return result
+
+
+# --- saved inbox filters --------------------------------------------------------------------
+
+@transaction.atomic
+def saved_filter_save(*, person: Person, name: str, query: str) -> SavedTaskFilter:
+    """Save an inbox query string under a name; the same name replaces it."""
+    saved, _created = SavedTaskFilter.objects.update_or_create(
+        person=person, name=name.strip(), defaults={"query": query})
+    return saved
+
+
+@transaction.atomic
+def saved_filter_delete(*, person: Person, saved: SavedTaskFilter) -> None:
+    SavedTaskFilter.objects.filter(person=person, pk=saved.pk).delete()

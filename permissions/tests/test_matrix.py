@@ -66,7 +66,7 @@ def test_only_chairs_sign_and_a_chair_action_belongs_to_that_bodys_chair():
 def test_action_values_are_unique_and_dotted():
     values = [action.value for action in Action]
     assert len(values) == len(set(values))
-    assert all(value.split(".")[0] in {"plan", "cycle", "rollout", "follow_up"}
+    assert all(value.split(".")[0] in {"organisation", "plan", "cycle", "rollout", "follow_up"}
                and "." in value for value in values)
 
 
@@ -76,3 +76,17 @@ def test_department_actions_are_given_only_to_department_boards_and_staff():
 
     for action in DEPARTMENT_ACTIONS:
         assert {where for where, _role in MATRIX[action]} <= {"department_board", "staff"}
+
+
+def test_codenames_are_unique_and_every_action_is_a_model_permission():
+    from governance.models import Department, Organisation
+    from permissions.matrix import Scope, codename, scope_of
+
+    codenames = [codename(action) for action in Action]
+    assert len(codenames) == len(set(codenames))
+    assert all("." not in c and len(c) <= 100 for c in codenames)
+    on_department = {c for c, _label in Department._meta.permissions}
+    on_organisation = {c for c, _label in Organisation._meta.permissions}
+    for action in Action:
+        where = on_department if scope_of(action) == Scope.DEPARTMENT else on_organisation
+        assert codename(action) in where
