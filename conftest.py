@@ -13,6 +13,17 @@ def _fast_password_hasher(settings):
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 
 
+@pytest.fixture(autouse=True)
+def _installation_language(settings):
+    """Every test starts in the installation's language (Danish): a page requested in English
+    by an earlier test in the same process must not leave its language behind."""
+    from django.utils import translation
+
+    translation.activate(settings.LANGUAGE_CODE)
+    yield
+    translation.deactivate()
+
+
 @pytest.fixture
 def demo(db):
     """The demo organisations at test size: 3 areas, 6 departments, every persona."""

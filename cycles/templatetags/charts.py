@@ -49,7 +49,6 @@ BAR_Y = 22
 BAR_HEIGHT = 22
 BAR_X = 0.0  # % of the chart's width
 BAR_WIDTH = 78.0
-NOTE_X = 80.0
 MIN_LABELLED_SEGMENT = 4.0  # % of the chart's width: narrower segments carry no number
 # The year strip.
 STRIP_HEIGHT = 96

@@ -6,6 +6,7 @@ import io
 import pytest
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.management import call_command
+from django.utils import translation
 from viewflow.workflow.status import STATUS
 
 from audit.models import AuditEntry
@@ -100,7 +101,7 @@ def test_a_released_task_waits_in_the_queue_and_the_first_claim_wins(persona):
     assert task not in selectors.inbox(user=persona("ab-formand"), view="group")
 
     workflow_services.task_claim(actor=serviceleder, task=task)
-    with pytest.raises(Conflict) as lost:
+    with pytest.raises(Conflict) as lost, translation.override("da"):
         workflow_services.task_claim(actor=driftschef, task=task)
     assert lost.value.message == "Lone Brandt har allerede taget denne opgave."  # Danish first
     task.refresh_from_db()
