@@ -26,6 +26,7 @@ venv: $(STAMP)
 demo: $(STAMP)
 	DEBUG=1 AARSHJUL_DEMO=1 $(PY) manage.py migrate --noinput
 	DEBUG=1 AARSHJUL_DEMO=1 $(PY) manage.py load_demo
+	DEBUG=1 AARSHJUL_DEMO=1 $(PY) manage.py reconcile_permissions
 	@echo "Årshjul runs at http://$(HOST):$(PORT)/ — stop it with Ctrl-C."
 	DEBUG=1 AARSHJUL_DEMO=1 $(PY) manage.py runserver $(HOST):$(PORT)
 
