@@ -333,8 +333,9 @@ def reroute_open_tasks(*, organisation_id: int | None = None, body_id: int | Non
 # --- working on tasks: claim, release, reassign, snooze, comment, delegate --------------------
 
 def _lock_task(task: Task) -> Task:
-    return (Task.objects.select_for_update(of=("self",)).select_related("owner")
-            .get(pk=task.pk))
+    """The task row, locked. No joins: PostgreSQL re-reads only the locked row after waiting
+    for a concurrent writer, so a joined owner could be stale (e.g. still empty)."""
+    return Task.objects.select_for_update().get(pk=task.pk)
 
 
 def _task_conflict(task: Task, message: str) -> Conflict:
