@@ -4,6 +4,7 @@ Every variable is documented in docs/deployment.md. Bad values stop the process 
 (see config/env.py); nothing falls back silently in production.
 """
 
+import re
 from pathlib import Path
 
 from django.core.exceptions import ImproperlyConfigured
@@ -198,6 +199,34 @@ CELERY_TIMEZONE = TIME_ZONE
 CELERY_TASK_ACKS_LATE = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
+CELERY_TASK_DEFAULT_QUEUE = env_str("CELERY_TASK_DEFAULT_QUEUE", "aarshjul")
+
+# Reminders (notifications): delivery attempts before a notification is marked failed, the
+# first retry's wait (doubling up to an hour), and how long a "sending" claim may last before
+# the row is marked interrupted (never re-sent automatically: at most once per key).
+NOTIFICATIONS_MAX_ATTEMPTS = env_int("NOTIFICATIONS_MAX_ATTEMPTS", 8, minimum=1, maximum=50)
+NOTIFICATIONS_RETRY_BASE_SECONDS = env_int("NOTIFICATIONS_RETRY_BASE_SECONDS", 60, minimum=1)
+NOTIFICATIONS_SENDING_TIMEOUT_SECONDS = env_int("NOTIFICATIONS_SENDING_TIMEOUT_SECONDS", 600,
+                                                minimum=10)
+# No e-mail in these hours (Europe/Copenhagen); "" for none.
+NOTIFICATIONS_QUIET_HOURS = env_str("NOTIFICATIONS_QUIET_HOURS", "20:00-07:00")
+if NOTIFICATIONS_QUIET_HOURS.strip() and not re.fullmatch(
+        r"\s*\d\d:\d\d\s*-\s*\d\d:\d\d\s*", NOTIFICATIONS_QUIET_HOURS):
+    raise ImproperlyConfigured(
+        f"NOTIFICATIONS_QUIET_HOURS={NOTIFICATIONS_QUIET_HOURS!r}: write HH:MM-HH:MM or leave "
+        "it empty for none.")
+NOTIFICATIONS_SWEEP_SECONDS = env_int("NOTIFICATIONS_SWEEP_SECONDS", 60, minimum=1)
+NOTIFICATIONS_BATCH_SIZE = env_int("NOTIFICATIONS_BATCH_SIZE", 50, minimum=1, maximum=1000)
+# The demo (AARSHJUL_DEMO with DEBUG) sweeps in the runserver process every minute: no broker.
+NOTIFICATIONS_IN_PROCESS_SWEEP_SECONDS = env_int(
+    "NOTIFICATIONS_IN_PROCESS_SWEEP_SECONDS", 60 if DEBUG and env_bool("AARSHJUL_DEMO", False)
+    else 0, minimum=0)
+CELERY_BEAT_SCHEDULE = {
+    # One pass: decide what is due, build digests, hand the outbox to the workers. Safe to run
+    # twice at once (two beats by mistake): decisions are unique per key, claims skip locked rows.
+    "reminders-sweep": {"task": "notifications.sweep",
+                        "schedule": float(NOTIFICATIONS_SWEEP_SECONDS)},
+}
 
 # --- API ------------------------------------------------------------------------------------
 REST_FRAMEWORK = {

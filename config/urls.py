@@ -38,6 +38,7 @@ urlpatterns = [
     # /plans/ (annual plans), /rollouts/ and /follow-ups/: one "cycles" namespace.
     path("", include("cycles.urls")),
     path("", include("workflows.urls")),
+    path("", include("notifications.urls")),
     path("i18n/", include("django.conf.urls.i18n")),
     path("admin/", admin.site.urls),
     path("api/v1/", include((api_v1, "api"), namespace="v1")),

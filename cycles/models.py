@@ -707,3 +707,102 @@ class BoardRemark(models.Model):
 
     def __str__(self):
         return f"{self.follow_up}: {self.text[:40]}"
+
+
+class Meeting(models.Model):
+    """A meeting of a body: the date the governance calendar and the step deadlines hang on.
+
+    Moving or cancelling a meeting moves the deadlines that depend on it (cycles.deadlines) and
+    raises ``sequence``, so calendar subscribers see the change (RFC 5545 SEQUENCE).
+    """
+
+    class Kind(models.TextChoices):
+        ORDINARY = "ordinary", _("ordinary meeting")
+        EXTRAORDINARY = "extraordinary", _("extraordinary meeting")
+        NETWORK = "network", _("network meeting")
+
+    organisation = models.ForeignKey(Organisation, verbose_name=_("organisation"),
+                                     on_delete=models.PROTECT, related_name="meetings")
+    body = models.ForeignKey("governance.Body", verbose_name=_("body"),
+                             on_delete=models.PROTECT, related_name="meetings")
+    kind = models.CharField(_("kind"), max_length=16, choices=Kind.choices,
+                            default=Kind.ORDINARY)
+    date = models.DateField(_("date"))
+    starts_at = models.TimeField(_("starts at"), null=True, blank=True)
+    place = models.CharField(_("place"), max_length=200, blank=True)
+    plan = models.ForeignKey(
+        AnnualPlan, verbose_name=_("annual plan on the agenda"), on_delete=models.PROTECT,
+        null=True, blank=True, related_name="meetings",
+        help_text=_("The plan this meeting treats; its step deadlines count from this meeting."))
+    note = models.TextField(_("note"), blank=True)
+    cancelled_at = models.DateTimeField(_("cancelled"), null=True, blank=True)
+    sequence = models.PositiveIntegerField(
+        _("revision"), default=0,
+        help_text=_("Raised whenever the date, time or place changes or the meeting is "
+                    "cancelled."))
+    created_at = models.DateTimeField(_("created"))
+    updated_at = models.DateTimeField(_("updated"))
+
+    class Meta:
+        verbose_name = _("meeting")
+        verbose_name_plural = _("meetings")
+        ordering = ["date", "starts_at", "pk"]
+        indexes = [
+            models.Index(fields=["organisation", "date"], name="cycles_meeting_org_date"),
+            models.Index(fields=["body", "date"], name="cycles_meeting_body_date"),
+        ]
+
+    def __str__(self):
+        return f"{self.body} {self.date:%d.%m.%Y}"
+
+    @property
+    def is_cancelled(self) -> bool:
+        return self.cancelled_at is not None
+
+
+class StepDeadline(models.Model):
+    """An organisation's deadline rule for one step of the cycle (defaults in cycles.deadlines).
+
+    ``meeting``: ``offset_business_days`` from the first meeting of ``body_kind`` that treats
+    the plan (negative: before it). ``fixed``: ``fixed_day``.``fixed_month`` of the plan's (or
+    case's) year plus ``fixed_year_offset``. ``follow_up``: ``offset_business_days`` from the
+    follow-up case's due date. A date that is not a business day moves to the one before.
+    """
+
+    class Basis(models.TextChoices):
+        MEETING = "meeting", _("relative to a meeting")
+        FIXED = "fixed", _("fixed date")
+        FOLLOW_UP = "follow_up", _("relative to the follow-up's due date")
+        NONE = "none", _("no deadline")
+
+    organisation = models.ForeignKey(Organisation, verbose_name=_("organisation"),
+                                     on_delete=models.CASCADE, related_name="step_deadlines")
+    step = models.CharField(_("step"), max_length=32)
+    basis = models.CharField(_("deadline"), max_length=16, choices=Basis.choices)
+    body_kind = models.CharField(_("meeting of"), max_length=32, blank=True)
+    offset_business_days = models.SmallIntegerField(
+        _("business days"), default=0,
+        help_text=_("Negative: before the meeting or due date; positive: after."))
+    fixed_month = models.PositiveSmallIntegerField(_("month"), null=True, blank=True)
+    fixed_day = models.PositiveSmallIntegerField(_("day"), null=True, blank=True)
+    fixed_year_offset = models.SmallIntegerField(
+        _("year"), default=0, help_text=_("0: the plan's year; -1: the year before."))
+
+    class Meta:
+        verbose_name = _("step deadline")
+        verbose_name_plural = _("step deadlines")
+        ordering = ["organisation_id", "step"]
+        constraints = [
+            models.UniqueConstraint(fields=["organisation", "step"],
+                                    name="cycles_stepdeadline_one_per_step"),
+            models.CheckConstraint(
+                condition=~Q(basis="meeting") | ~Q(body_kind=""),
+                name="cycles_stepdeadline_meeting_has_body_kind"),
+            models.CheckConstraint(
+                condition=~Q(basis="fixed") | Q(fixed_month__gte=1, fixed_month__lte=12,
+                                                fixed_day__gte=1, fixed_day__lte=31),
+                name="cycles_stepdeadline_fixed_has_date"),
+        ]
+
+    def __str__(self):
+        return f"{self.organisation}: {self.step}"

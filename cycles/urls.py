@@ -40,4 +40,5 @@ urlpatterns = [
     path("plans/", include(plan_urlpatterns)),
     path("", include("cycles.follow_up_urls")),
     path("", include("cycles.dashboard_urls")),
+    path("", include("cycles.meeting_urls")),
 ]

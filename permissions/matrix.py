@@ -63,6 +63,7 @@ class Action(StrEnum):
     PLAN_REGISTER_PRESENTATION = "plan.register_presentation"
     PLAN_EVALUATE = "plan.evaluate"
     CYCLE_AGGREGATES_VIEW = "cycle.aggregates.view"
+    CALENDAR_MANAGE = "calendar.manage"  # meetings, step deadlines, reminder ladders, delivery problems
     # Department scope
     ROLLOUT_VIEW = "rollout.view"
     ROLLOUT_REGISTER_PRESENTATION = "rollout.register_presentation"
@@ -94,6 +95,8 @@ MATRIX: dict[Action, frozenset[Role]] = {
     Action.PLAN_EVALUATE: frozenset({("follow_up_group", "chair")}),
     # The aggregates of follow-ups and rollout: the bodies that treat the plan, and staff.
     Action.CYCLE_AGGREGATES_VIEW: CYCLE_BODIES | ALL_STAFF,
+    # The governance calendar: the operations secretary keeps it (everyone sees it).
+    Action.CALENDAR_MANAGE: frozenset({("staff", "operations_secretary")}),
     # A department's own work: its board, and the staff of its operations area.
     Action.ROLLOUT_VIEW: DEPARTMENT_BOARD | ALL_STAFF,
     Action.ROLLOUT_REGISTER_PRESENTATION: AREA_OPERATIONS_LEADS

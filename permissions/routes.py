@@ -48,6 +48,8 @@ class Target(StrEnum):
     TASK = "task"
     DELEGATION = "delegation"
     SAVED_FILTER = "saved_filter"
+    MEETING = "meeting"
+    CALENDAR_FEED = "calendar_feed"
 
 
 # The action that makes each kind of object visible at all.
@@ -61,6 +63,7 @@ VIEW_ACTION: dict[Target, Action] = {
     Target.INITIATIVE: Action.PLAN_VIEW,
     Target.FOLLOW_UP: Action.FOLLOW_UP_VIEW,
     Target.ROLLOUT: Action.ROLLOUT_VIEW,
+    Target.MEETING: Action.ORGANISATION_VIEW,  # everyone with a mandate sees the calendar
 }
 DEPARTMENT_TARGETS = frozenset({Target.FOLLOW_UP, Target.ROLLOUT})
 
@@ -116,6 +119,8 @@ RULES = {
     "delegation.cancel": "the delegator or the operations secretary",
     # a saved filter is its owner's only
     "saved_filter.owner": "its owner",
+    # a calendar address is its owner's only (notifications.calendar.calendar_feed_get_for_user)
+    "calendar_feed.owner": "its owner",
 }
 
 PLAN, INITIATIVE = Target.PLAN, Target.INITIATIVE
@@ -172,6 +177,16 @@ ROUTES: dict[str, Guard] = {
     "cycles:rollout_presentation": act(ROLLOUT, Action.ROLLOUT_REGISTER_PRESENTATION),
     # The cycle dashboard
     "cycles:dashboard": Guard(Access.ANY_ORGANISATION, actions=(Action.CYCLE_AGGREGATES_VIEW,)),
+    # The governance calendar (every organisation the user holds a mandate in) and the
+    # operations secretary's meetings, step deadlines and reminder ladders
+    "cycles:meeting_list": LOGIN,
+    "cycles:meeting_create": Guard(Access.ANY_ORGANISATION, actions=(Action.CALENDAR_MANAGE,),
+                                   also=(("POST", (Action.CALENDAR_MANAGE,)),)),
+    "cycles:meeting_edit": form(Target.MEETING, Action.CALENDAR_MANAGE),
+    "cycles:meeting_cancel": form(Target.MEETING, Action.CALENDAR_MANAGE),
+    "cycles:deadline_settings": Guard(Access.ANY_ORGANISATION,
+                                      actions=(Action.CALENDAR_MANAGE,),
+                                      also=(("POST", (Action.CALENDAR_MANAGE,)),)),
     # Inbox (HTML): the landing page ("home") lists only the user's own and queue tasks
     "workflows:task_detail": rule(TASK, "task.view", method="GET"),
     "workflows:task_claim": rule(TASK, "task.claim"),
@@ -184,6 +199,24 @@ ROUTES: dict[str, Guard] = {
     "workflows:saved_filter_delete": rule(Target.SAVED_FILTER, "saved_filter.owner"),
     "workflows:delegation_list": LOGIN,
     "workflows:delegation_cancel": rule(DELEGATION, "delegation.cancel"),
+    # Calendar feeds: the page lists only the user's own addresses; revoking asks to confirm
+    # (GET) and then revokes (POST). The feed itself is public: its secret token is the only
+    # credential (unknown, revoked or no longer permitted → 404; notifications.calendar).
+    "notifications:calendar": LOGIN,
+    "notifications:calendar_feed_create": Guard(Access.LOGIN, method="POST"),
+    "notifications:calendar_feed_revoke": Guard(
+        Access.RULE, Target.CALENDAR_FEED, (), "GET", also=(("POST", ()),),
+        rule="calendar_feed.owner"),
+    "notifications:calendar_feed": PUBLIC,
+    # Reminder e-mails: my preferences; the unsubscribe address of every e-mail (public: the
+    # signed token is the credential; GET only asks, POST — also RFC 8058 one-click — acts);
+    # the demo outbox (superusers; 404 unless the file backend is configured); the operations
+    # secretary's delivery problems with "send again" (POST, the same page)
+    "notifications:preferences": Guard(Access.LOGIN, also=(("POST", ()),)),
+    "notifications:unsubscribe": PUBLIC,
+    "notifications:outbox": Guard(Access.ADMIN),
+    "notifications:problems": Guard(Access.ANY_ORGANISATION, actions=(Action.CALENDAR_MANAGE,),
+                                    also=(("POST", (Action.CALENDAR_MANAGE,)),)),
     # API: session and token
     "v1:api-root": LOGIN,
     "v1:api-token": PUBLIC,

@@ -19,3 +19,16 @@ def frozen_on(day: datetime.date, hour: int = 10):
     """Stop the clock on ``day`` (time still ticks, from there)."""
     with time_machine.travel(at(day, hour)):
         yield
+
+
+def frozen_before_demo(day: datetime.date, hour: int = 10):
+    """An autouse fixture for a module: ``_frozen_today = frozen_before_demo(TODAY)``. Autouse,
+    so it is in force before the demo (whose terms are relative to today) loads."""
+    import pytest
+
+    @pytest.fixture(autouse=True)
+    def _frozen_today():
+        with frozen_on(day, hour):
+            yield
+
+    return _frozen_today

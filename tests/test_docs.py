@@ -19,3 +19,13 @@ def test_every_documented_transition_exists():
     for transition in ["submit", "close_review", "recommend", "publish", "return_to_draft",
                        "register_presentation", "evaluate"]:
         assert f": {transition}" in text
+
+
+def test_every_reminder_setting_is_documented_for_deployment():
+    import re
+
+    settings_source = (DOCS.parent / "config" / "settings.py").read_text(encoding="utf-8")
+    names = set(re.findall(r'env_\w+\(\s*"(NOTIFICATIONS_\w+)"', settings_source))
+    assert len(names) >= 6
+    deployment = (DOCS / "deployment.md").read_text(encoding="utf-8")
+    assert sorted(name for name in names if f"`{name}`" not in deployment) == []

@@ -26,7 +26,7 @@ from cycles.models import (
     SignOff,
 )
 from fixtures.demo import DEMO_PASSWORD, DEMO_SLUG
-from tests.clock import frozen_on
+from tests.clock import frozen_before_demo, frozen_on
 from workflows.services import follow_up_act, open_follow_up_tasks, plan_act
 
 pytestmark = pytest.mark.django_db
@@ -38,11 +38,7 @@ FOLLOW_UPS = "/api/v1/follow-ups/"
 ROLLOUTS = "/api/v1/rollouts/"
 
 
-@pytest.fixture(autouse=True)
-def _frozen_today():
-    """Autouse, so it is in force before the demo (whose terms are relative to today) loads."""
-    with frozen_on(TODAY):
-        yield
+_frozen_today = frozen_before_demo(TODAY)
 
 
 # --- helpers --------------------------------------------------------------------------------

@@ -26,7 +26,7 @@ from cycles.models import FollowUp, FollowUpRemark
 from cycles.services import follow_up_mark_ready, follow_up_save
 from fixtures.demo import DEMO_SLUG, OTHER_SLUG
 from governance.models import Organisation, StaffAssignment
-from tests.clock import frozen_on
+from tests.clock import frozen_before_demo, frozen_on
 from workflows import services as workflow_services
 from workflows.models import Delegation, TaskMandate
 from workflows.services import follow_up_act, open_follow_up_tasks
@@ -38,11 +38,7 @@ TASKS = "/api/v1/tasks/"
 DELEGATIONS = "/api/v1/delegations/"
 
 
-@pytest.fixture(autouse=True)
-def _frozen_today():
-    """Autouse, so it is in force before the demo (whose terms are relative to today) loads."""
-    with frozen_on(TODAY):
-        yield
+_frozen_today = frozen_before_demo(TODAY)
 
 
 # --- helpers --------------------------------------------------------------------------------
@@ -138,7 +134,8 @@ def test_plan_tasks_link_to_the_plan_and_have_no_department(demo, persona):
     [row] = rows
     plan_id = row["plan"]["id"]
     assert (row["step"], row["plan"]["year"]) == ("draft", 2027)
-    assert row["follow_up"] is None and row["department"] is None and row["due_on"] is None
+    assert row["follow_up"] is None and row["department"] is None
+    assert row["due_on"] == "2026-11-30"  # 10 business days before the group's meeting
     assert row["links"]["html"] == f"http://testserver/plans/{plan_id}/"
 
 
@@ -218,8 +215,8 @@ def test_counts_per_view(demo, persona):
     workflow_services.task_release(actor=driftschef, task=task_of(1))
     response = client_for(driftschef).get(f"{TASKS}counts/")
     assert response.status_code == 200
-    assert response.json() == {"mine": 2, "group": 1, "delegated": 0, "snoozed": 0,
-                               "overdue": 0, "today": 0, "week": 0}
+    assert response.json() == {"mine": 2, "group": 1, "delegated": 0, "escalated": 0,
+                               "snoozed": 0, "overdue": 0, "today": 0, "week": 0}
     assert client_for(persona("serviceleder")).get(f"{TASKS}counts/").json()["group"] == 1
 
 
@@ -565,14 +562,14 @@ def test_counts_and_delegations_run_the_same_queries_at_two_sizes(
     client = client_for(driftschef)
     delegate_area_to(2, driftschef)
     client.get(f"{TASKS}counts/")
-    # 1 the counts of my tasks, 2 the count of my groups' queue.
-    with django_assert_num_queries(2):
+    # 1 the counts of my tasks, 2 the count of my groups' queue, 3 escalated to me.
+    with django_assert_num_queries(3):
         assert client.get(f"{TASKS}counts/").json()["delegated"] == 4
     # 1 the page's count, 2 the page with the people and the organisation.
     with django_assert_num_queries(2):
         assert len(ids(client.get(DELEGATIONS))) == 1
     delegate_area_to(3, driftschef)
-    with django_assert_num_queries(2):
+    with django_assert_num_queries(3):
         assert client.get(f"{TASKS}counts/").json()["delegated"] == 8
     with django_assert_num_queries(2):
         assert len(ids(client.get(DELEGATIONS))) == 2

@@ -101,6 +101,20 @@ def other_organisation_plan() -> AnnualPlan:
     return AnnualPlan.objects.get(pk=plan.pk)
 
 
+def meeting_targets(organisations: dict) -> list[tuple[str, object]]:
+    """An upcoming meeting of each organisation's board (the calendar's objects)."""
+    import datetime
+
+    from django.utils import timezone
+
+    from cycles.meeting_services import meeting_create
+
+    day = timezone.localdate() + datetime.timedelta(days=30)
+    return [(label, meeting_create(actor=None, date=day,
+                                   body=organisation.bodies.get(kind="organisation_board")))
+            for label, organisation in organisations.items()]
+
+
 @pytest.fixture
 def targets(demo) -> dict[Target, list[tuple[str, object]]]:
     """Per kind of object: one in department A (area 1, ab-formand's board), one in
@@ -147,6 +161,8 @@ def targets(demo) -> dict[Target, list[tuple[str, object]]]:
         Target.TASK: tasks,
         Target.DELEGATION: delegations,
         Target.SAVED_FILTER: saved_filters,
+        Target.MEETING: meeting_targets(organisation_level),
+        Target.CALENDAR_FEED: calendar_feeds(),
         Target.MEMBERSHIP: [(label, Membership.objects.filter(body=d.board).first())
                             for label, d in (("A", departments["A"]),
                                              ("other organisation",
@@ -190,12 +206,22 @@ def rule_targets(cases):
     return tasks, delegations, saved_filters
 
 
+def calendar_feeds():
+    """A calendar address of a board chair in each organisation (their own calendar)."""
+    from governance.models import Person
+    from notifications.calendar import calendar_feed_create
+
+    return [(label, calendar_feed_create(actor=Person.objects.get(username=username)))
+            for label, username in (("own organisation", "ab-formand"),
+                                    ("other organisation", "anden-org"))]
+
+
 def rule_outcome(user, guard: Guard, obj) -> str:
     """The answer a rule-guarded route should give (see permissions.routes.RULES)."""
     from workflows.models import TaskMandate
     from workflows.services import may_reassign
 
-    if guard.target == Target.SAVED_FILTER:
+    if guard.target in (Target.SAVED_FILTER, Target.CALENDAR_FEED):
         return "allowed" if obj.person_id == user.pk else "not visible"
     if guard.target == Target.DELEGATION:
         secretary = ("staff", "operations_secretary") in roles_in_organisation(

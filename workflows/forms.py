@@ -16,6 +16,7 @@ VIEW_LABELS = {
     "mine": _("My tasks"),
     "group": _("My groups' tasks"),
     "delegated": _("Delegated to me"),
+    "escalated": _("Escalated to me"),
     "snoozed": _("Snoozed"),
     "done": _("Done"),
 }

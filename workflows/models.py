@@ -75,6 +75,17 @@ class TaskMandate(models.Model):
         _("routed"), default=True,
         help_text=_("The owner is the one routing chose; false once the task was claimed or "
                     "reassigned (then a change of mandate holder does not move it)."))
+    due_sequence = models.PositiveIntegerField(
+        _("deadline revision"), default=0,
+        help_text=_("Raised whenever the due date moves (calendar SEQUENCE)."))
+    assigned_on = models.DateField(
+        _("assigned on"), null=True, blank=True,
+        help_text=_("When the current owner got the task (the first reminder counts from it)."))
+    escalated_to = models.ForeignKey(
+        "governance.Person", verbose_name=_("escalated to"), on_delete=models.PROTECT,
+        null=True, blank=True, related_name="+",
+        help_text=_("The chair or operations manager copied on the overdue reminders."))
+    escalated_on = models.DateField(_("escalated on"), null=True, blank=True)
     candidate_groups = models.ManyToManyField(
         "auth.Group", verbose_name=_("candidate groups"), blank=True, related_name="+",
         help_text=_("Members of these mandate groups may claim the task."))
@@ -88,6 +99,7 @@ class TaskMandate(models.Model):
             models.Index(fields=["due_on", "priority"], name="workflows_taskmandate_due"),
             models.Index(fields=["follow_up_on"], name="workflows_taskmandate_snooze"),
             models.Index(fields=["delegated_from"], name="workflows_taskmandate_deleg"),
+            models.Index(fields=["escalated_to"], name="workflows_taskmandate_escal"),
         ]
 
     def __str__(self):

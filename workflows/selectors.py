@@ -44,7 +44,7 @@ def tasks_for_user(*, user) -> QuerySet[Task]:
 
 # --- the inbox and the queue --------------------------------------------------------------
 
-INBOX_VIEWS = ("mine", "group", "delegated", "snoozed", "done")
+INBOX_VIEWS = ("mine", "group", "delegated", "escalated", "snoozed", "done")
 READY_VIEWS = ("overdue", "today", "week")
 SORTS = {
     "due": ("mandate__due_on", "mandate__priority", "created"),
@@ -59,7 +59,7 @@ def _with_task_context(tasks: QuerySet[Task]) -> QuerySet[Task]:
     return tasks.select_related(
         "owner", "mandate__plan__organisation", "mandate__body", "mandate__organisation",
         "mandate__operations_area", "mandate__follow_up__department",
-        "mandate__delegated_from", "mandate__department")
+        "mandate__delegated_from", "mandate__department", "mandate__escalated_to")
 
 
 def inbox(*, user, view: str = "mine", ready: str | None = None, filters: dict | None = None,
@@ -87,6 +87,9 @@ def inbox(*, user, view: str = "mine", ready: str | None = None, filters: dict |
             mandate__candidate_groups__in=user.groups.filter(mandate__isnull=False)).distinct()
     elif view == "delegated":
         tasks = open_tasks.filter(owner=user, mandate__delegated_from__isnull=False)
+    elif view == "escalated":
+        # Overdue tasks of others on which the reminders copy me (notifications escalation).
+        tasks = open_tasks.filter(mandate__escalated_to=user)
     elif view == "snoozed":
         tasks = open_tasks.filter(owner=user, mandate__follow_up_on__gt=today)
     elif view == "done":
@@ -125,7 +128,8 @@ def inbox(*, user, view: str = "mine", ready: str | None = None, filters: dict |
 
 
 def inbox_counts(*, user, today=None) -> dict[str, int]:
-    """How many tasks wait in each view and ready-made view: one query."""
+    """How many tasks wait in each view and ready-made view: three queries (mine, the
+    groups' queue, escalated to me)."""
     import datetime
 
     from django.db.models import Count, Q
@@ -147,12 +151,14 @@ def inbox_counts(*, user, today=None) -> dict[str, int]:
             mandate__due_on__lte=today + datetime.timedelta(days=7))),
     )
     counts["group"] = inbox(user=user, view="group", today=today).count()
+    counts["escalated"] = Task.objects.filter(status__in=OPEN_STATUSES,
+                                              mandate__escalated_to=user).count()
     return counts
 
 
 def task_get_for_user(*, user, pk: int) -> Task:
-    """A task the user may see: theirs, in one of their groups' queues, or one they may
-    reassign; 404 otherwise."""
+    """A task the user may see: theirs, in one of their groups' queues, delegated from them,
+    escalated to them, or one they may reassign; 404 otherwise."""
     from django.db.models import Q
     from django.http import Http404
 
@@ -160,7 +166,7 @@ def task_get_for_user(*, user, pk: int) -> Task:
         raise Http404
     task = (_with_task_context(Task.objects.filter(mandate__isnull=False))
             .filter(Q(owner=user) | Q(mandate__candidate_groups__in=user.groups.all())
-                    | Q(mandate__delegated_from=user))
+                    | Q(mandate__delegated_from=user) | Q(mandate__escalated_to=user))
             .filter(pk=pk).first())
     if task is None:
         from workflows.models import TaskMandate

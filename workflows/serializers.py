@@ -77,6 +77,11 @@ class TaskSerializer(serializers.Serializer):
     follow_up_on = serializers.DateField(
         source="mandate.follow_up_on", read_only=True, allow_null=True,
         help_text="The owner's own follow-up date (\"snoozed until\").")
+    escalated_to = PersonNameSerializer(
+        source="mandate.escalated_to", read_only=True, allow_null=True,
+        help_text="Whom the overdue reminders copy (the body's chair or operations manager).")
+    escalated_on = serializers.DateField(source="mandate.escalated_on", read_only=True,
+                                         allow_null=True)
     created = serializers.DateTimeField(read_only=True)
     plan = PlanRefSerializer(source="mandate.plan", read_only=True, allow_null=True)
     follow_up = TaskFollowUpRefSerializer(source="mandate.follow_up", read_only=True,
@@ -125,6 +130,8 @@ class TaskCountsSerializer(serializers.Serializer):
     mine = serializers.IntegerField(help_text="My open tasks, not snoozed.")
     group = serializers.IntegerField(help_text="Unclaimed tasks in my groups' queues.")
     delegated = serializers.IntegerField(help_text="My open tasks as someone's substitute.")
+    escalated = serializers.IntegerField(
+        help_text="Others' overdue tasks escalated to me (I am copied on their reminders).")
     snoozed = serializers.IntegerField(help_text="My open tasks waiting for their date.")
     overdue = serializers.IntegerField(help_text="My tasks (not snoozed) past their due date.")
     today = serializers.IntegerField(help_text="My tasks (not snoozed) due today.")

@@ -126,19 +126,51 @@ NODE_ACTIONS = {
 HIGH_PRIORITY_NODES = frozenset({"committee", "board"})
 
 
-def task_due_on(*, node: str, follow_up: FollowUp | None) -> datetime.date | None:
-    """A follow-up's steps are due around the case's due date (the board meeting): prepared
-    10 business days before, acknowledged by it, closed 15 business days after. Plan steps
-    get their deadlines from the bodies' meetings (not yet: no deadline)."""
-    from cycles.business_days import add_business_days
+def task_due_on(*, node: str, plan: AnnualPlan, follow_up: FollowUp | None = None,
+                start_day: datetime.date | None = None) -> datetime.date | None:
+    """The deadline of a new task of ``node``: the organisation's rule for the step, or the
+    default (cycles.deadlines). Plan steps count from the bodies' meetings (none yet: no
+    deadline); a follow-up's steps from the case's due date (by default prepared 10 business
+    days before, acknowledged by it, closed 15 business days after). At most three queries."""
+    from cycles.deadlines import step_due_on
 
-    if follow_up is None:
-        return None
-    offsets = {"prepare": -10, "acknowledge": 0, "close": 15}
-    if node not in offsets:
-        return None
-    return add_business_days(follow_up.due_on, offsets[node]) if offsets[node] \
-        else follow_up.due_on
+    return step_due_on(step=node, organisation_id=plan.organisation_id, plan=plan,
+                       follow_up=follow_up, start_day=start_day or timezone.localdate())
+
+
+@transaction.atomic
+def refresh_due_dates(*, organisation_id: int) -> int:
+    """Recompute the deadlines of the organisation's open tasks after a meeting or a step's
+    deadline rule changed; raise ``due_sequence`` on each task whose date moved. Returns the
+    number of tasks whose date moved.
+
+    A task's meeting is looked for from the day the task was created (as when it was created),
+    so an overdue task keeps the meeting it was due at rather than jumping to the next one.
+    Queries: the open tasks with their plan and case (1, rows locked), the organisation's rules,
+    closing days and meetings (3), and one update per 500 changed tasks.
+    """
+    from cycles.deadlines import OrganisationDeadlines
+
+    mandates = list(TaskMandate.objects.select_for_update(of=("self",))
+                    .filter(organisation_id=organisation_id, task__status__in=OPEN_STATUSES)
+                    .select_related("task", "plan", "follow_up").order_by("pk"))
+    if not mandates:
+        return 0
+    rules = OrganisationDeadlines(organisation_id)
+    changed = []
+    for mandate in mandates:
+        task = mandate.task
+        due_on = rules.due_on(
+            step=task.flow_task.name, plan_id=mandate.plan_id,
+            plan_year=mandate.plan.year if mandate.plan else None,
+            follow_up_due=mandate.follow_up.due_on if mandate.follow_up else None,
+            start_day=timezone.localdate(task.created))
+        if due_on != mandate.due_on:
+            mandate.due_on = due_on
+            mandate.due_sequence += 1
+            changed.append(mandate)
+    TaskMandate.objects.bulk_update(changed, ["due_on", "due_sequence"], batch_size=500)
+    return len(changed)
 
 
 def candidate_group_ids(*, node: str, organisation_id: int,
@@ -172,9 +204,10 @@ def task_mandate_record(*, task: Task, plan: AnnualPlan, route: Route,
         kind=TaskMandate.Kind.BODY if body else TaskMandate.Kind.STAFF,
         body=body, operations_area=area, role=route.role, plan=plan,
         department=department, follow_up=follow_up,
-        due_on=task_due_on(node=node, follow_up=follow_up),
+        due_on=task_due_on(node=node, plan=plan, follow_up=follow_up),
         priority=(TaskMandate.Priority.HIGH if node in HIGH_PRIORITY_NODES
                   else TaskMandate.Priority.NORMAL),
+        assigned_on=timezone.localdate() if task.owner_id else None,
         delegated_from=on_behalf_of if task.owner_id and on_behalf_of else None)
     mandate.candidate_groups.set(candidate_group_ids(
         node=node, organisation_id=plan.organisation_id, department=department))
@@ -320,7 +353,8 @@ def reroute_open_tasks(*, organisation_id: int | None = None, body_id: int | Non
         task.status = STATUS.ASSIGNED if task.status == STATUS.NEW else task.status
         task.save(update_fields=["owner", "status"])
         mandate.delegated_from, mandate.follow_up_on = on_behalf_of, None
-        mandate.save(update_fields=["delegated_from", "follow_up_on", "routed"])
+        mandate.assigned_on = day  # the new owner's reminders count from today
+        mandate.save(update_fields=["delegated_from", "follow_up_on", "routed", "assigned_on"])
         audit_record(actor=None, action="task.reroute", obj=task,
                      organisation=mandate.organisation, acting_as=mandate.label,
                      summary={"from": previous.pk if previous else None, "to": holder.pk,
@@ -366,7 +400,8 @@ def task_claim(*, actor: Person, task: Task) -> Task:
     task.owner, task.status = actor, STATUS.ASSIGNED
     task.save(update_fields=["owner", "status"])
     TaskMandate.objects.filter(task=task).update(routed=False, delegated_from=None,
-                                                 follow_up_on=None)
+                                                 follow_up_on=None,
+                                                 assigned_on=timezone.localdate())
     audit_record(actor=actor, action="task.claim", obj=task, organisation=mandate.organisation,
                  summary={"task": task.pk})
     return task
@@ -387,7 +422,7 @@ def task_release(*, actor: Person, task: Task) -> Task:
     task.owner, task.status = None, STATUS.NEW
     task.save(update_fields=["owner", "status"])
     TaskMandate.objects.filter(task=task).update(routed=False, delegated_from=None,
-                                                 follow_up_on=None)
+                                                 follow_up_on=None, assigned_on=None)
     audit_record(actor=actor, action="task.release", obj=task,
                  organisation=mandate.organisation, summary={"task": task.pk})
     return task
@@ -424,8 +459,9 @@ def task_reassign(*, actor: Person, task: Task, to: Person) -> Task:
     previous = task.owner
     task.owner, task.status = to, STATUS.ASSIGNED
     task.save(update_fields=["owner", "status"])
-    TaskMandate.objects.filter(task=task).update(routed=False, delegated_from=None,
-                                                 follow_up_on=None)
+    TaskMandate.objects.filter(task=task).update(
+        routed=False, delegated_from=None, follow_up_on=None,
+        assigned_on=timezone.localdate() if previous != to else F("assigned_on"))
     audit_record(actor=actor, action="task.reassign", obj=task,
                  organisation=mandate.organisation,
                  summary={"from": previous.pk if previous else None, "to": to.pk})
@@ -598,3 +634,42 @@ def saved_filter_save(*, person: Person, name: str, query: str) -> SavedTaskFilt
 @transaction.atomic
 def saved_filter_delete(*, person: Person, saved: SavedTaskFilter) -> None:
     SavedTaskFilter.objects.filter(person=person, pk=saved.pk).delete()
+
+
+# --- escalation (called by the reminder sweep) ----------------------------------------------
+
+def escalation_target(mandate: TaskMandate, *, day: datetime.date) -> Person | None:
+    """Who is copied when a task is overdue: the chair of the task's body, or for staff tasks
+    the operations manager (of the department's area, else organisation-wide). When that is the
+    owner themself (a chair's own step) or the seat is vacant, the next in line: the operations
+    manager, then the operations secretary. ``None`` if nobody else holds any of them."""
+    in_department = mandate.department_id is not None
+    chain = [Route("operations_manager", department=in_department),
+             Route("operations_secretary")]
+    if mandate.kind == TaskMandate.Kind.BODY:
+        chain.insert(0, Route("chair", mandate.body.kind, department=in_department))
+    for route in chain:
+        target = routed_holder(organisation_id=mandate.organisation_id, route=route, day=day,
+                               department=mandate.department)
+        if target is not None and target.pk != mandate.task.owner_id:
+            return target
+    return None
+
+
+@transaction.atomic
+def task_escalate(*, task_id: int, day: datetime.date) -> Person | None:
+    """Mark an overdue task escalated (once) to :func:`escalation_target`; the task stays
+    with its owner. Returns whom it went to, or ``None``."""
+    mandate = (TaskMandate.objects.select_for_update(of=("self",))
+               .select_related("task", "body", "department").filter(task_id=task_id).first())
+    if mandate is None or mandate.escalated_to_id is not None:
+        return None
+    target = escalation_target(mandate, day=day)
+    if target is None:
+        return None
+    TaskMandate.objects.filter(pk=mandate.pk).update(escalated_to=target, escalated_on=day)
+    audit_record(actor=None, action="task.escalated", obj=mandate.task,
+                 organisation=mandate.organisation,
+                 summary={"to": target.pk, "owner": mandate.task.owner_id,
+                          "due_on": mandate.due_on.isoformat() if mandate.due_on else None})
+    return target

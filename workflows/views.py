@@ -132,7 +132,9 @@ def _render_inbox(request, params: QueryDict, *, here: str, status: int = 200,
         ready or any(form.cleaned_data.get(name) for name in form.fields
                      if name not in ("view", "ready", "sort"))))
     tabs = [{"view": v, "label": VIEW_LABELS[v], "count": counts.get(v),
-             "current": v == view and not ready} for v in INBOX_VIEWS]
+             "current": v == view and not ready} for v in INBOX_VIEWS
+            # "Escalated to me" only for those who have some (chairs, managers).
+            if v != "escalated" or counts.get(v) or v == view]
     ready_tabs = [{"ready": r, "label": READY_LABELS[r], "count": counts.get(r),
                    "current": r == ready} for r in READY_VIEWS]
     query = filter_query(params)

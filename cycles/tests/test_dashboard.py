@@ -22,7 +22,8 @@ from cycles.models import AnnualPlan, FollowUp, RolloutPlan
 from cycles.templatetags.charts import STATE_COLOURS, contrast_ratio
 from fixtures.demo import DEMO_SLUG, OTHER_SLUG
 from governance.models import Membership, OperationsArea, Organisation, Person
-from tests.clock import frozen_on
+from tests.clock import frozen_before_demo
+from tests.pages import as_, english_pages, html
 
 pytestmark = pytest.mark.django_db
 
@@ -32,25 +33,10 @@ ALLOWED = ["sekretaer", "fg-formand", "du-formand", "ob-formand", "driftschef"]
 States = FollowUp.State
 
 
-@pytest.fixture(autouse=True)
-def _frozen_today():
-    """Autouse, so it is in force before the demo (whose terms are relative to today) loads."""
-    with frozen_on(TODAY):
-        yield
+_frozen_today = frozen_before_demo(TODAY)
 
 
-@pytest.fixture(autouse=True)
-def _english(client):
-    client.defaults["HTTP_ACCEPT_LANGUAGE"] = "en"
-
-
-def as_(client, persona, username: str):
-    client.force_login(persona(username))
-    return client
-
-
-def html(response) -> str:
-    return response.content.decode()
+_english = english_pages()
 
 
 def soebredden() -> Organisation:

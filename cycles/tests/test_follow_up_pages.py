@@ -26,7 +26,8 @@ from cycles.models import (
 )
 from fixtures.demo import DEMO_PASSWORD, DEMO_SLUG, OTHER_SLUG
 from governance.models import OperationsArea
-from tests.clock import frozen_on
+from tests.clock import frozen_before_demo, frozen_on
+from tests.pages import as_, english_pages, html
 from workflows.services import follow_up_act, open_follow_up_tasks, plan_act
 
 pytestmark = pytest.mark.django_db
@@ -36,28 +37,13 @@ TODAY = datetime.date(2026, 3, 2)
 MEETING_DAY = datetime.date(2026, 2, 26)  # the board met last Thursday
 
 
-@pytest.fixture(autouse=True)
-def _frozen_today():
-    """Autouse, so it is in force before the demo (whose terms are relative to today) loads."""
-    with frozen_on(TODAY):
-        yield
+_frozen_today = frozen_before_demo(TODAY)
 
 
-@pytest.fixture(autouse=True)
-def _english(client):
-    client.defaults["HTTP_ACCEPT_LANGUAGE"] = "en"
+_english = english_pages()
 
 
 # --- helpers ------------------------------------------------------------------------------
-
-def as_(client, persona, username: str):
-    client.force_login(persona(username))
-    return client
-
-
-def html(response) -> str:
-    return response.content.decode()
-
 
 def case_of(number: int, half: str = FollowUp.Half.H2, slug: str = DEMO_SLUG) -> FollowUp:
     return FollowUp.objects.select_related("department").get(

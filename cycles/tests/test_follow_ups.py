@@ -38,7 +38,7 @@ from governance import services as governance_services
 from governance.models import Department, Membership, OperationsArea, Organisation, StaffAssignment
 from permissions.matrix import DEPARTMENT_ACTIONS, MATRIX, Action
 from permissions.selectors import can_in_department, departments_for, roles_in_department
-from tests.clock import frozen_on
+from tests.clock import frozen_before_demo
 from workflows.services import plan_act, plan_create_and_route
 
 State = FollowUp.State
@@ -50,11 +50,7 @@ MEETING_DAY = datetime.date(2026, 2, 26)  # the board met last Thursday
 HALF = Half.H2
 
 
-@pytest.fixture(autouse=True)
-def _frozen_today():
-    """Autouse, so it is in force before the demo (whose terms are relative to today) loads."""
-    with frozen_on(TODAY):
-        yield
+_frozen_today = frozen_before_demo(TODAY)
 
 
 @pytest.fixture(autouse=True)

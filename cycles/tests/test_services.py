@@ -35,7 +35,7 @@ from governance import services as governance_services
 from governance.models import Body, Department, Membership, OperationsArea, Organisation
 from permissions.matrix import MATRIX, Action
 from permissions.selectors import roles_in_organisation
-from tests.clock import frozen_on
+from tests.clock import frozen_before_demo, frozen_on
 from workflows.services import plan_act, plan_create_and_route
 
 State = AnnualPlan.State
@@ -45,11 +45,7 @@ TODAY = datetime.date(2026, 3, 2)
 
 
 
-@pytest.fixture(autouse=True)
-def _frozen_today():
-    """Autouse, so it is in force before the demo (whose terms are relative to today) loads."""
-    with frozen_on(TODAY):
-        yield
+_frozen_today = frozen_before_demo(TODAY)
 
 
 @pytest.fixture(autouse=True)

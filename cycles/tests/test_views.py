@@ -15,6 +15,7 @@ from cycles.models import AnnualPlan, Initiative, SignOff
 from fixtures.demo import DEMO_PASSWORD
 from governance.models import Body, Department, OperationsArea
 from governance.services import signing_authorisation_grant
+from tests.pages import as_, english_pages, html
 from workflows.selectors import tasks_for_user
 from workflows.services import open_plan_tasks, plan_act
 
@@ -23,9 +24,7 @@ pytestmark = pytest.mark.django_db
 State = AnnualPlan.State
 
 
-@pytest.fixture(autouse=True)
-def _english(client):
-    client.defaults["HTTP_ACCEPT_LANGUAGE"] = "en"
+_english = english_pages()
 
 
 def plan_of(year: int) -> AnnualPlan:
@@ -34,15 +33,6 @@ def plan_of(year: int) -> AnnualPlan:
 
 def url(name: str, plan: AnnualPlan, *args) -> str:
     return reverse(f"cycles:{name}", args=[plan.pk, *args])
-
-
-def as_(client, persona, username: str):
-    client.force_login(persona(username))
-    return client
-
-
-def html(response) -> str:
-    return response.content.decode()
 
 
 def today_text() -> str:

@@ -18,7 +18,7 @@ from fixtures.demo import DEMO_SLUG, OTHER_SLUG, PERSONAS
 from governance.models import Department, Membership, StaffAssignment
 from permissions.matrix import DEPARTMENT_ACTIONS, Action
 from permissions.selectors import permitted_department_actions, roles_in_department
-from tests.clock import frozen_on
+from tests.clock import frozen_before_demo
 
 TODAY = datetime.date(2026, 3, 2)
 
@@ -75,11 +75,7 @@ ACTIONS = {
 PLACES = [AREA_1, AREA_2, HAVNELY]
 
 
-@pytest.fixture(autouse=True)
-def _frozen_today():
-    """Autouse, so it is in force before the demo (whose terms are relative to today) loads."""
-    with frozen_on(TODAY):
-        yield
+_frozen_today = frozen_before_demo(TODAY)
 
 
 def department(where: tuple[str, int]) -> Department:

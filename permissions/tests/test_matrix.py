@@ -66,7 +66,8 @@ def test_only_chairs_sign_and_a_chair_action_belongs_to_that_bodys_chair():
 def test_action_values_are_unique_and_dotted():
     values = [action.value for action in Action]
     assert len(values) == len(set(values))
-    assert all(value.split(".")[0] in {"organisation", "plan", "cycle", "rollout", "follow_up"}
+    assert all(value.split(".")[0] in {"organisation", "plan", "cycle", "rollout", "follow_up",
+                                       "calendar"}
                and "." in value for value in values)
 
 

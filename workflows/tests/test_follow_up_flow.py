@@ -28,7 +28,7 @@ from governance.models import Department, Membership, Organisation, StaffAssignm
 from permissions.matrix import EVERY_ROLE, MATRIX, Action
 from permissions.models import MandateGroup
 from permissions.selectors import can_in_department, roles_in_department
-from tests.clock import frozen_on
+from tests.clock import frozen_before_demo, frozen_on
 from workflows.flows import FOLLOW_UP_NODES, FollowUpFlow
 from workflows.models import FollowUpProcess, TaskMandate
 from workflows.services import (
@@ -56,11 +56,7 @@ NODE_ACTION = {
 NOT_HUMAN = {"START", "END", "EXCLUSIVE_GATEWAY", "FUNCTION"}
 
 
-@pytest.fixture(autouse=True)
-def _frozen_today():
-    """Autouse, so it is in force before the demo (whose terms are relative to today) loads."""
-    with frozen_on(TODAY):
-        yield
+_frozen_today = frozen_before_demo(TODAY)
 
 
 @pytest.fixture(autouse=True)

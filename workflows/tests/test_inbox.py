@@ -68,10 +68,14 @@ def test_follow_up_tasks_carry_deadlines_around_the_case_and_a_priority(persona)
     assert acknowledge.due_on == datetime.date(2026, 12, 15)
 
 
-def test_plan_sign_off_tasks_are_high_priority_without_a_deadline_yet(persona):
+def test_plan_sign_off_tasks_are_high_priority_and_the_draft_is_due_before_the_groups_meeting(
+        persona):
     plan = AnnualPlan.objects.get(organisation__slug=DEMO_SLUG, year=2027)
     draft = TaskMandate.objects.get(plan=plan, task__status__in=workflow_services.OPEN_STATUSES)
-    assert (draft.priority, draft.due_on) == (TaskMandate.Priority.NORMAL, None)
+    # The follow-up group meets on the 2027 plan on 14.12.2026 (demo); the draft is due 10
+    # business days before.
+    assert (draft.priority, draft.due_on) == (TaskMandate.Priority.NORMAL,
+                                              datetime.date(2026, 11, 30))
     assert workflow_services.HIGH_PRIORITY_NODES == {"committee", "board"}
 
 

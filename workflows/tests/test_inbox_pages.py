@@ -21,7 +21,8 @@ from cycles import services as cycle_services
 from cycles.models import AnnualPlan, FollowUp, FollowUpRemark, SignOff
 from fixtures.demo import DEMO_PASSWORD, DEMO_SLUG, PERSONAS
 from governance.models import Department
-from tests.clock import frozen_on
+from tests.clock import frozen_before_demo, frozen_on
+from tests.pages import as_, english_pages, html
 from workflows import selectors
 from workflows import services as workflow_services
 from workflows.models import Delegation, SavedTaskFilter, TaskComment, TaskMandate
@@ -33,28 +34,13 @@ TODAY = datetime.date(2026, 3, 2)
 HOME = "/"
 
 
-@pytest.fixture(autouse=True)
-def _frozen_today():
-    """Autouse, so it is in force before the demo (whose terms are relative to today) loads."""
-    with frozen_on(TODAY):
-        yield
+_frozen_today = frozen_before_demo(TODAY)
 
 
-@pytest.fixture(autouse=True)
-def _english(client):
-    client.defaults["HTTP_ACCEPT_LANGUAGE"] = "en"
+_english = english_pages()
 
 
 # --- helpers ------------------------------------------------------------------------------
-
-def as_(client, persona, username: str):
-    client.force_login(persona(username))
-    return client
-
-
-def html(response) -> str:
-    return response.content.decode()
-
 
 def listed(response) -> list[int]:
     """The ids of the tasks in the inbox table, in order."""
@@ -527,10 +513,11 @@ def test_a_bad_delegation_is_a_400_with_field_errors(client, persona, data, fiel
 # --- query counts -------------------------------------------------------------------------
 
 # 1 session, 2 user, 3-6 the filter choices (organisations, bodies, departments with their
-# areas, plan years), 7 the counts of my views, 8 the count of my groups' queue, 9 the
-# paginator's count, 10 the page of tasks (with mandate, plan, case, department, owner), 11
-# saved filters, 12-13 my roles (memberships, staff assignments).
-HOME_QUERIES = 13
+# areas, plan years), 7 the counts of my views, 8 the count of my groups' queue, 9 the count
+# of tasks escalated to me, 10 the paginator's count, 11 the page of tasks (with mandate,
+# plan, case, department, owner), 12 saved filters, 13-14 my roles (memberships, staff
+# assignments).
+HOME_QUERIES = 14
 
 
 @pytest.mark.parametrize("username, query", [("driftschef", ""), ("sekretaer", ""),
