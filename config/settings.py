@@ -4,10 +4,12 @@ Every variable is documented in docs/deployment.md. Bad values stop the process 
 (see config/env.py); nothing falls back silently in production.
 """
 
+import datetime
 import re
 from pathlib import Path
 
 from django.core.exceptions import ImproperlyConfigured
+from django.utils.csp import CSP
 from django.utils.translation import gettext_lazy as _
 
 from config.env import database_from_url, env_bool, env_choice, env_int, env_list, env_str
@@ -52,6 +54,7 @@ INSTALLED_APPS = [
     "django_filters",
     "drf_spectacular",
     "guardian",
+    "axes",
     "viewflow",
     "viewflow.workflow",
     "audit",
@@ -63,14 +66,18 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    "config.middleware.RequestIdMiddleware",
     "django.middleware.security.SecurityMiddleware",
+    "django.middleware.csp.ContentSecurityPolicyMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "config.middleware.IdleSessionTimeoutMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "axes.middleware.AxesMiddleware",
 ]
 
 ROOT_URLCONF = "config.urls"
@@ -103,6 +110,8 @@ DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 # --- People and authentication ---------------------------------------------------------------
 AUTH_USER_MODEL = "governance.Person"
 AUTHENTICATION_BACKENDS = [
+    # First: refuses a locked-out username/address before any password is checked.
+    "axes.backends.AxesStandaloneBackend",
     "django.contrib.auth.backends.ModelBackend",
     "guardian.backends.ObjectPermissionBackend",
 ]
@@ -122,9 +131,11 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
 
-# Shared computers in estate offices: sessions end when the browser closes and after
-# a working day at the latest.
+# Shared computers in estate offices: sessions end when the browser closes, after
+# SESSION_IDLE_MINUTES without a request (config.middleware.IdleSessionTimeoutMiddleware), and
+# after a working day at the latest.
 SESSION_COOKIE_AGE = env_int("SESSION_COOKIE_AGE", 8 * 60 * 60, minimum=300)
+SESSION_IDLE_MINUTES = env_int("SESSION_IDLE_MINUTES", 30, minimum=1)
 SESSION_EXPIRE_AT_BROWSER_CLOSE = True
 
 # --- Language, time -------------------------------------------------------------------------
@@ -267,6 +278,37 @@ SECURE_HSTS_PRELOAD = env_bool("SECURE_HSTS_PRELOAD", not DEBUG)
 SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"
 X_FRAME_OPTIONS = "DENY"
+# Content-Security-Policy: everything from this site only; no inline script or style (the
+# templates have none), no plugins, not framed. The API documentation page, which loads Redoc
+# from its CDN, has its own policy (config/urls.py).
+SECURE_CSP = {
+    "default-src": [CSP.SELF],
+    "script-src": [CSP.SELF],
+    "style-src": [CSP.SELF],
+    "img-src": [CSP.SELF, "data:"],
+    "font-src": [CSP.SELF],
+    "connect-src": [CSP.SELF],
+    "object-src": [CSP.NONE],
+    "base-uri": [CSP.NONE],
+    "form-action": [CSP.SELF],
+    "frame-ancestors": [CSP.NONE],
+}
+
+# Login throttling (django-axes): after AXES_FAILURE_LIMIT wrong passwords for one username
+# from one address, that pair is locked out for AXES_COOLOFF_MINUTES (429, a page that says
+# so); a successful login resets the count. Behind a proxy the client address is the first of
+# X-Forwarded-For (BEHIND_TLS_PROXY).
+AXES_FAILURE_LIMIT = env_int("AXES_FAILURE_LIMIT", 5, minimum=1)
+AXES_COOLOFF_TIME = datetime.timedelta(minutes=env_int("AXES_COOLOFF_MINUTES", 15, minimum=1))
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+AXES_RESET_ON_SUCCESS = True
+AXES_HTTP_RESPONSE_CODE = 429
+AXES_LOCKOUT_CALLABLE = "governance.views.locked_out"
+AXES_SENSITIVE_PARAMETERS = ["password"]
+AXES_VERBOSE = False
+if env_bool("BEHIND_TLS_PROXY", False):
+    AXES_IPWARE_PROXY_COUNT = 1
+    AXES_IPWARE_META_PRECEDENCE_ORDER = ["HTTP_X_FORWARDED_FOR", "REMOTE_ADDR"]
 
 # --- Logging --------------------------------------------------------------------------------
 LOGGING = {
@@ -274,6 +316,9 @@ LOGGING = {
     "disable_existing_loggers": False,
     "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
     "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
+    # django-axes logs usernames and addresses on every failure: personal data stays out of
+    # the logs (the audit trail records failed sign-ins without them).
+    "loggers": {"axes": {"level": "ERROR"}},
     "root": {"handlers": ["console"], "level": env_choice(
         "LOG_LEVEL", "INFO", ["DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"])},
 }

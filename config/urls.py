@@ -2,13 +2,22 @@ from django.conf import settings
 from django.contrib import admin
 from django.contrib.auth import views as auth_views
 from django.urls import include, path
+from django.utils.csp import CSP
+from django.views.decorators.csp import csp_override
 from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView
-from rest_framework.authtoken.views import ObtainAuthToken
 from rest_framework.routers import DefaultRouter
 
 from governance import api as governance_api
 from governance import views as governance_views
 from workflows import views as workflows_views
+
+# Redoc comes from its CDN and starts with an inline script and inline styles.
+API_DOCS_CSP = settings.SECURE_CSP | {
+    "script-src": [CSP.SELF, CSP.UNSAFE_INLINE, "https://cdn.jsdelivr.net"],
+    "style-src": [CSP.SELF, CSP.UNSAFE_INLINE, "https://fonts.googleapis.com"],
+    "font-src": [CSP.SELF, "https://fonts.gstatic.com"],
+    "worker-src": [CSP.SELF, "blob:"],
+}
 
 router = DefaultRouter()
 router.register("organisations", governance_api.OrganisationViewSet, basename="organisation")
@@ -19,7 +28,7 @@ router.register("bodies", governance_api.BodyViewSet, basename="body")
 router.register("memberships", governance_api.MembershipViewSet, basename="membership")
 
 api_v1 = [
-    path("auth/token/", ObtainAuthToken.as_view(), name="api-token"),
+    path("auth/token/", governance_api.TokenView.as_view(), name="api-token"),
     path("me/", governance_api.MeView.as_view(), name="api-me"),
     path("", include("cycles.api_urls")),
     path("", include("workflows.api_urls")),
@@ -43,7 +52,8 @@ urlpatterns = [
     path("admin/", admin.site.urls),
     path("api/v1/", include((api_v1, "api"), namespace="v1")),
     path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
-    path("api/docs/", SpectacularRedocView.as_view(url_name="api-schema"), name="api-docs"),
+    path("api/docs/", csp_override(API_DOCS_CSP)(
+        SpectacularRedocView.as_view(url_name="api-schema")), name="api-docs"),
 ]
 
 handler400 = "config.views.bad_request"

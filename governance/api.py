@@ -3,6 +3,9 @@
 import django_filters
 from drf_spectacular.utils import extend_schema
 from rest_framework import viewsets
+from rest_framework.authtoken.models import Token
+from rest_framework.authtoken.views import ObtainAuthToken
+from rest_framework.exceptions import ValidationError
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
@@ -17,6 +20,24 @@ from governance.serializers import (
     OrganisationSerializer,
 )
 from permissions import selectors as visible
+
+
+class TokenView(ObtainAuthToken):
+    """``POST username, password`` → a token; throttled like the login page (django-axes):
+    429 after too many wrong passwords for that username from that address."""
+
+    def post(self, request, *args, **kwargs):
+        serializer = self.get_serializer(data=request.data)
+        if not serializer.is_valid():
+            # axes marks the request it was given: here DRF's wrapper, which its middleware
+            # (reading Django's request) does not see.
+            if getattr(request, "axes_locked_out", False):
+                from governance.views import locked_out
+
+                return locked_out(request._request)
+            raise ValidationError(serializer.errors)
+        token, _created = Token.objects.get_or_create(user=serializer.validated_data["user"])
+        return Response({"token": token.key})
 
 
 class MeView(APIView):

@@ -5,3 +5,6 @@ from django.utils.translation import gettext_lazy as _
 class GovernanceConfig(AppConfig):
     name = "governance"
     verbose_name = _("Governance")
+
+    def ready(self):
+        from governance import receivers  # noqa: F401 (sign-ins into the audit trail)

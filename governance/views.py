@@ -44,3 +44,18 @@ def signing_authorisation(request, body_pk: int):
     return render(request, "governance/signing_authorisation.html", {
         "body": body, "vice": vice, "form": form, "authorisations": authorisations,
     }, status=status)
+
+
+def locked_out(request, credentials=None, *args, **kwargs):
+    """Too many wrong passwords for this username from this address (django-axes): 429, with
+    when to try again; JSON under /api/."""
+    from django.conf import settings
+    from django.http import JsonResponse
+
+    minutes = int(settings.AXES_COOLOFF_TIME.total_seconds() // 60)
+    message = _("Too many failed sign-in attempts. Wait %(minutes)d minutes and try again, "
+                "or ask the operations secretary to reset your password.") % {
+        "minutes": minutes}
+    if request.path.startswith("/api/"):
+        return JsonResponse({"detail": message}, status=429)
+    return render(request, "registration/locked_out.html", {"message": message}, status=429)

@@ -106,8 +106,12 @@ def page(context: BrowserContext) -> Iterator[Page]:
     page = context.new_page()
     errors: list[str] = []
     page.on("pageerror", lambda error: errors.append(str(error)))
+    # The Content-Security-Policy forbids inline script and style: a page that needs them
+    # shows up here as a console error from chromium.
+    page.on("console", lambda message: errors.append(message.text)
+            if message.type == "error" and "Content Security Policy" in message.text else None)
     yield page
-    assert not errors, f"JavaScript errors on the page: {errors}"
+    assert not errors, f"JavaScript or Content-Security-Policy errors on the page: {errors}"
 
 
 @pytest.fixture
