@@ -42,7 +42,7 @@ def test_the_api_token_endpoint_is_throttled_too(demo):
                         REMOTE_ADDR="10.0.0.3")
         response = client.post("/api/v1/auth/token/",
                                {"username": "ab-formand", "password": DEMO_PASSWORD},
-                               REMOTE_ADDR="10.0.0.3")
+                               REMOTE_ADDR="10.0.0.3", HTTP_ACCEPT_LANGUAGE="en")
     assert response.status_code == 429
     assert "Too many failed sign-in attempts" in response.json()["detail"]
 
