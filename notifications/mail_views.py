@@ -33,7 +33,6 @@ from django.views.decorators.http import require_http_methods
 
 from config.errors import Conflict
 from cycles.forms import add_service_errors
-from governance.models import StaffAssignment
 from notifications.emails import case_long, rung_label
 from notifications.forms import PreferenceForm, ResendForm
 from notifications.models import Notification, NotificationPreference
@@ -45,6 +44,7 @@ from notifications.preferences import (
     preference_save,
     problems_for_user,
 )
+from notifications.selectors import default_deliveries
 
 logger = logging.getLogger(__name__)
 
@@ -58,11 +58,11 @@ PROBLEMS_PAGE_SIZE = 50
 # --- preferences ------------------------------------------------------------------------------
 
 def _default_delivery(person) -> tuple[str, str]:
-    """The delivery without a stored choice, and why (notifications.selectors.delivery_for:
-    staff get a daily digest, board members a weekly one)."""
-    if StaffAssignment.objects.current_on(timezone.localdate()).filter(person=person).exists():
-        return Delivery.DAILY, _("the default for staff")
-    return Delivery.WEEKLY, _("the default for board members")
+    """The delivery without a stored choice (notifications.selectors), and why."""
+    default = default_deliveries([person.pk], day=timezone.localdate())[person.pk]
+    if default == Delivery.DAILY:
+        return default, _("the default for staff")
+    return default, _("the default for board members")
 
 
 @login_required

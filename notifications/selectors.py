@@ -12,19 +12,25 @@ from notifications.ladder import DEFAULT_POLICY, Delivery, Policy
 from notifications.models import NotificationPreference, ReminderPolicy
 
 
+def default_deliveries(person_ids: Iterable[int], *, day: datetime.date
+                       ) -> dict[int, Delivery]:
+    """Without a stored choice: a daily digest for staff, a weekly one for board members.
+    One query."""
+    person_ids = set(person_ids)
+    staff = set(StaffAssignment.objects.current_on(day).filter(person_id__in=person_ids)
+                .values_list("person_id", flat=True))
+    return {pk: Delivery.DAILY if pk in staff else Delivery.WEEKLY for pk in person_ids}
+
+
 def deliveries_for(person_ids: Iterable[int], *, day: datetime.date | None = None
                    ) -> dict[int, Delivery]:
-    """Each person's reminder delivery: their stored choice, else a daily digest for staff and
-    a weekly digest for board members. Two queries whatever the number of people."""
+    """Each person's reminder delivery: their stored choice, else the default. Two queries
+    whatever the number of people."""
     person_ids = set(person_ids)
     day = day or timezone.localdate()
-    stored = dict(NotificationPreference.objects.filter(person_id__in=person_ids)
-                  .values_list("person_id", "delivery"))
-    staff = set(StaffAssignment.objects.current_on(day).filter(person_id__in=person_ids - set(
-        stored)).values_list("person_id", flat=True))
-    return {pk: Delivery(stored[pk]) if pk in stored
-            else Delivery.DAILY if pk in staff else Delivery.WEEKLY
-            for pk in person_ids}
+    stored = {pk: Delivery(value) for pk, value in NotificationPreference.objects.filter(
+        person_id__in=person_ids).values_list("person_id", "delivery")}
+    return default_deliveries(person_ids - set(stored), day=day) | stored
 
 
 def delivery_for(person: Person, *, day: datetime.date | None = None) -> Delivery:
