@@ -5,6 +5,8 @@ are hashed with a fast hasher; the demo personas are built by the same loader as
 at a smaller size.
 """
 
+import os
+
 import pytest
 
 
@@ -25,14 +27,22 @@ def _installation_language(settings):
 
 
 @pytest.fixture
-def demo(db):
-    """The demo organisations at test size: 3 areas, 6 departments, every persona."""
+def demo(db, request):
+    """The demo organisations at test size: 3 areas, 6 departments, every persona.
+
+    Built once per process and minute of the clock, then copied in (tests/demo_snapshot.py);
+    tests that commit run the loader itself.
+    """
     from django.contrib.auth.hashers import make_password
 
     from fixtures.demo import DEMO_PASSWORD, load_demo
+    from tests.demo_snapshot import SNAPSHOTS
 
-    return load_demo(area_count=3, department_count=6,
-                     password_hash=make_password(DEMO_PASSWORD, hasher="md5"))
+    options = {"area_count": 3, "department_count": 6,
+               "password_hash": make_password(DEMO_PASSWORD, hasher="md5", salt="demo")}
+    committing = {"transactional_db", "live_server"} & set(request.fixturenames)
+    copy = not committing and os.environ.get("AARSHJUL_TEST_DEMO_COPY", "1") == "1"
+    return (SNAPSHOTS.load if copy else load_demo)(**options)
 
 
 @pytest.fixture

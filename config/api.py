@@ -23,6 +23,13 @@ class Pagination(PageNumberPagination):
     page_size_query_param = "page_size"
     max_page_size = 200
 
+    def paginate_queryset(self, queryset, request, view=None):
+        """A page that is not a number or does not exist is bad input: 400 naming ``page``."""
+        try:
+            return super().paginate_queryset(queryset, request, view)
+        except exceptions.NotFound as error:
+            raise exceptions.ValidationError({self.page_query_param: [error.detail]}) from error
+
 
 class Conflict(exceptions.APIException):
     status_code = status.HTTP_409_CONFLICT

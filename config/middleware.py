@@ -31,6 +31,21 @@ class RequestIdMiddleware:
         return response
 
 
+class DropMalformedCookiesMiddleware:
+    """Cookies holding a NUL character are dropped before anything reads them: no session key,
+    CSRF token or language can contain one, and PostgreSQL refuses NUL in text (the session
+    lookup would fail with a 500). gunicorn already refuses such headers; runserver does not."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        if any("\x00" in value for value in request.COOKIES.values()):
+            request.COOKIES = {name: value for name, value in request.COOKIES.items()
+                               if "\x00" not in value}
+        return self.get_response(request)
+
+
 class IdleSessionTimeoutMiddleware:
     """Sign out a session left alone for SESSION_IDLE_MINUTES (a shared computer in an estate
     office): the next request finds it signed out and goes to the login page. The last

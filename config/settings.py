@@ -8,6 +8,7 @@ import datetime
 import re
 from pathlib import Path
 
+from celery.schedules import crontab
 from django.core.exceptions import ImproperlyConfigured
 from django.utils.csp import CSP
 from django.utils.translation import gettext_lazy as _
@@ -55,6 +56,9 @@ INSTALLED_APPS = [
     "drf_spectacular",
     "guardian",
     "axes",
+    "django_otp",
+    "django_otp.plugins.otp_totp",
+    "django_otp.plugins.otp_static",
     "viewflow",
     "viewflow.workflow",
     "audit",
@@ -63,10 +67,12 @@ INSTALLED_APPS = [
     "cycles",
     "workflows",
     "notifications",
+    "privacy",
 ]
 
 MIDDLEWARE = [
     "config.middleware.RequestIdMiddleware",
+    "config.middleware.DropMalformedCookiesMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "django.middleware.csp.ContentSecurityPolicyMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
@@ -74,6 +80,8 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    # request.user.is_verified(): a second factor checked in this session (step-up).
+    "django_otp.middleware.OTPMiddleware",
     "config.middleware.IdleSessionTimeoutMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
@@ -237,20 +245,34 @@ CELERY_BEAT_SCHEDULE = {
     # twice at once (two beats by mistake): decisions are unique per key, claims skip locked rows.
     "reminders-sweep": {"task": "notifications.sweep",
                         "schedule": float(NOTIFICATIONS_SWEEP_SECONDS)},
+    # Personal data past its retention period (RETENTION_* below), daily at 03:15 local time.
+    "privacy-retention": {"task": "privacy.apply_retention",
+                          "schedule": crontab(hour=3, minute=15)},
 }
+
+# Personal data (GDPR): how long what is not part of the governance record is kept; applied
+# daily (privacy.services.retention_apply, `manage.py apply_retention`). docs/security.md
+# says why each.
+# The years settings accept 0: never.
+RETENTION_NOTIFICATION_DAYS = env_int("RETENTION_NOTIFICATION_DAYS", 90, minimum=1)
+RETENTION_FAILED_LOGIN_DAYS = env_int("RETENTION_FAILED_LOGIN_DAYS", 30, minimum=1)
+RETENTION_SIGN_IN_LOG_DAYS = env_int("RETENTION_SIGN_IN_LOG_DAYS", 90, minimum=1)
+RETENTION_TASK_COMMENT_YEARS = env_int("RETENTION_TASK_COMMENT_YEARS", 2, minimum=0)
+RETENTION_CLOSED_CASE_YEARS = env_int("RETENTION_CLOSED_CASE_YEARS", 5, minimum=0)
+RETENTION_INACTIVE_PERSON_YEARS = env_int("RETENTION_INACTIVE_PERSON_YEARS", 5, minimum=0)
 
 # --- API ------------------------------------------------------------------------------------
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
         # Token first: its WWW-Authenticate header makes unauthenticated calls answer 401.
-        "rest_framework.authentication.TokenAuthentication",
+        "config.api_auth.TokenAuthentication",
         "rest_framework.authentication.SessionAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
     "DEFAULT_FILTER_BACKENDS": ["django_filters.rest_framework.DjangoFilterBackend"],
     "DEFAULT_PAGINATION_CLASS": "config.api.Pagination",
     "PAGE_SIZE": 50,
-    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    "DEFAULT_SCHEMA_CLASS": "config.api_schema.AutoSchema",
     "EXCEPTION_HANDLER": "config.api.exception_handler",
     "DEFAULT_RENDERER_CLASSES": [
         "rest_framework.renderers.JSONRenderer",
@@ -310,6 +332,13 @@ if env_bool("BEHIND_TLS_PROXY", False):
     AXES_IPWARE_PROXY_COUNT = 1
     AXES_IPWARE_META_PRECEDENCE_ORDER = ["HTTP_X_FORWARDED_FOR", "REMOTE_ADDR"]
 
+# Two-factor (django-otp): an organisation can require a code from an authenticator app of
+# everyone who signs on its bodies' behalf (governance/two_factor*.py). Wrong codes are
+# throttled per device: 1, 2, 4, 8 ... seconds after each consecutive failure.
+OTP_TOTP_ISSUER = "Årshjul"
+OTP_TOTP_THROTTLE_FACTOR = 1
+OTP_STATIC_THROTTLE_FACTOR = 1
+
 # --- Logging --------------------------------------------------------------------------------
 LOGGING = {
     "version": 1,
@@ -318,7 +347,11 @@ LOGGING = {
     "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
     # django-axes logs usernames and addresses on every failure: personal data stays out of
     # the logs (the audit trail records failed sign-ins without them).
-    "loggers": {"axes": {"level": "ERROR"}},
+    # At DEBUG Django logs every SQL statement with its parameters (with DEBUG on) and every
+    # failed template lookup with the whole context (the signed-in person's name): both held
+    # at INFO, even with LOG_LEVEL=DEBUG.
+    "loggers": {"axes": {"level": "ERROR"}, "django.db.backends": {"level": "INFO"},
+                "django.template": {"level": "INFO"}},
     "root": {"handlers": ["console"], "level": env_choice(
         "LOG_LEVEL", "INFO", ["DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"])},
 }

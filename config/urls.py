@@ -44,10 +44,15 @@ urlpatterns = [
          name="password_change_done"),
     path("bodies/<int:body_pk>/signing-authorisation/", governance_views.signing_authorisation,
          name="signing_authorisation"),
+    path("two-factor/", include("governance.two_factor_urls")),
     # /plans/ (annual plans), /rollouts/ and /follow-ups/: one "cycles" namespace.
     path("", include("cycles.urls")),
     path("", include("workflows.urls")),
     path("", include("notifications.urls")),
+    path("", include("privacy.urls")),
+    # History pages (/plans/<pk>/history/, /follow-ups/<pk>/history/, /people/<pk>/history/)
+    # and an organisation's audit trail (/organisations/<pk>/audit/).
+    path("", include("audit.urls")),
     path("i18n/", include("django.conf.urls.i18n")),
     path("admin/", admin.site.urls),
     path("api/v1/", include((api_v1, "api"), namespace="v1")),

@@ -56,6 +56,7 @@ from cycles.serializers import (
     TransitionSerializer,
 )
 from governance.models import Organisation
+from governance.two_factor import api_require_two_factor
 from permissions import selectors as permission_selectors
 from permissions.matrix import Action
 from workflows.services import plan_act, plan_create_and_route
@@ -164,6 +165,10 @@ class PlanViewSet(_PlanObjectMixin, viewsets.GenericViewSet):
         plan = self.get_plan(self.kwargs["pk"])
         permitted = self.permitted(plan)
         _check_action(name, plan=plan, permitted=permitted)
+        # A signer action in an organisation that requires two-factor: 403 two_factor_required
+        # unless this session is verified (governance.two_factor).
+        api_require_two_factor(self.request, organisation=plan.organisation,
+                               action=selectors.PLAN_ACTION_STEPS[name][plan.state])
         kwargs = {}
         if input_serializer is not None:
             serializer = input_serializer(data=self.request.data,

@@ -211,7 +211,7 @@ def dashboard(request):
 
     export = form.cleaned_data["export"]
     if export:
-        return _export_dashboard_table(plan=plan, area=area, today=today, fmt=export,
+        return _export_dashboard_table(request, plan=plan, area=area, today=today, fmt=export,
                                        table=form.cleaned_data["table"] or AREAS)
     aggregates = selectors.follow_up_aggregates(plan=plan, today=today)
     events = plan_year_events(plan=plan)
@@ -251,9 +251,12 @@ def _slug(text: str) -> str:
     return slugify(text, allow_unicode=True)
 
 
-def _export_dashboard_table(*, plan: AnnualPlan, area, today, fmt: str, table: str):
+def _export_dashboard_table(request, *, plan: AnnualPlan, area, today, fmt: str, table: str):
     """The dashboard's per-area table, or with ``table=departments`` the chosen area's
-    department table: the same columns and numbers as on the page."""
+    department table: the same columns and numbers as on the page. The download is recorded
+    in the organisation's audit trail (``export.dashboard``)."""
+    from audit.services import export_record
+
     states = list(State)
     state_headers = [str(state.label).capitalize() for state in states]
     name = plan.organisation.slug
@@ -270,13 +273,21 @@ def _export_dashboard_table(*, plan: AnnualPlan, area, today, fmt: str, table: s
         body = [[str(row["area"]), *(count for _state, count in row["counts"]), row["total"],
                  row["overdue"], row["progress"]] for row in aggregates["areas"]]
         filename = f"{name}-{plan.year}-{_slug(_('follow-ups per area'))}"
-    return exports.export_response(filename, headers, body, fmt)
+    response = exports.export_response(filename, headers, body, fmt)
+    export_record(actor=request.user, what="dashboard", fmt=fmt, filters=request.GET,
+                  row_counts={plan.organisation_id: len(body)}, obj=plan)
+    return response
 
 
 def follow_up_list_export(request, *, cases, several_organisations: bool):
     """The follow-up list as a file: every case the filters select (all pages), with the
     list's columns. ``cases`` is the list's queryset, already limited to what the user may see
-    and filtered."""
+    and filtered. The download is recorded in the trail of each organisation whose cases it
+    holds (``export.follow_ups``)."""
+    from collections import Counter
+
+    from audit.services import export_record
+
     fmt = request.GET.get("export")
     if fmt not in exports.FORMATS:
         return HttpResponseBadRequest(_("Choose CSV or XLSX."))
@@ -285,12 +296,16 @@ def follow_up_list_export(request, *, cases, several_organisations: bool):
                _("State"), _("Overdue")]
     if several_organisations:
         headers.insert(0, _("Organisation"))
-    rows = []
+    rows, per_organisation = [], Counter()
     for case in cases:
+        per_organisation[case.department.organisation_id] += 1
         row = [str(case.department), str(case.department.operations_area), case.half,
                case.plan.year, case.due_on, str(case.get_state_display()).capitalize(),
                _("yes") if is_overdue(case, today) else _("no")]
         if several_organisations:
             row.insert(0, case.department.organisation.name)
         rows.append(row)
-    return exports.export_response(_slug(_("follow-ups")), headers, rows, fmt)
+    response = exports.export_response(_slug(_("follow-ups")), headers, rows, fmt)
+    export_record(actor=request.user, what="follow_ups", fmt=fmt, filters=request.GET,
+                  row_counts=per_organisation)
+    return response

@@ -37,6 +37,7 @@ from cycles.follow_up_serializers import (
     RolloutSummarySerializer,
 )
 from cycles.models import FollowUp, RolloutPlan
+from governance.two_factor import api_require_two_factor
 from permissions.matrix import Action
 from permissions.selectors import permitted_department_actions
 from workflows.services import follow_up_act
@@ -167,6 +168,10 @@ class FollowUpViewSet(_PaginatedMixin, viewsets.GenericViewSet):
         follow_up = self.get_follow_up(pk)
         permitted = self.permitted(follow_up)
         check_follow_up_action(name, follow_up=follow_up, permitted=permitted)
+        # A signer action (acknowledge) where two-factor is required: 403 two_factor_required
+        # unless this session is verified (governance.two_factor).
+        api_require_two_factor(self.request, organisation=follow_up.department.organisation,
+                               action=selectors.FOLLOW_UP_ACTION_STEPS[name][1])
         return follow_up, permitted
 
     def validated(self, serializer_class, **context) -> dict:

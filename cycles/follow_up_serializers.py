@@ -47,6 +47,13 @@ class PlainChoiceField(serializers.ChoiceField):
     """A choice validated like any other, documented as a string (values in its help text)."""
 
 
+def meeting_kind_field() -> serializers.ChoiceField:
+    """The meeting a case or rollout plan was presented at: empty until it is (the model
+    field is blank; a read-only model field would be documented without the empty value)."""
+    return serializers.ChoiceField(choices=MeetingKind.choices, allow_blank=True,
+                                   read_only=True, label=_("meeting"))
+
+
 # --- small references ---------------------------------------------------------------------------
 
 class PlanRefSerializer(serializers.ModelSerializer):
@@ -116,6 +123,9 @@ class FollowUpRemarkSerializer(serializers.ModelSerializer):
 
 class BoardRemarkSerializer(serializers.ModelSerializer):
     author = PersonNameSerializer(read_only=True)
+    # empty until staff answer (see meeting_kind_field)
+    answer = serializers.ChoiceField(choices=BoardRemark.Answer.choices, allow_blank=True,
+                                     read_only=True, label=_("answer"))
     answer_label = serializers.CharField(source="get_answer_display", read_only=True)
     answered_by = PersonNameSerializer(read_only=True, allow_null=True)
 
@@ -150,6 +160,7 @@ class BlockersSerializer(serializers.Serializer):
 
 
 class FollowUpDetailSerializer(FollowUpSummarySerializer):
+    meeting_kind = meeting_kind_field()
     meeting_kind_label = serializers.CharField(source="get_meeting_kind_display",
                                                read_only=True)
     acknowledged_by = PersonNameSerializer(read_only=True, allow_null=True)
@@ -246,6 +257,7 @@ class RolloutSummarySerializer(serializers.ModelSerializer):
     plan = PlanRefSerializer(read_only=True)
     department = DepartmentRefSerializer(read_only=True)
     operations_area = AreaRefSerializer(source="department.operations_area", read_only=True)
+    meeting_kind = meeting_kind_field()
     meeting_kind_label = serializers.CharField(source="get_meeting_kind_display",
                                                read_only=True)
     presenter = PersonNameSerializer(read_only=True, allow_null=True)

@@ -32,6 +32,7 @@ from cycles.follow_up_forms import (
 )
 from cycles.forms import add_service_errors
 from cycles.models import FollowUp
+from cycles.two_factor import follow_up_step_up
 from governance.models import OperationsArea
 from permissions.matrix import Action
 from permissions.selectors import permitted_department_actions
@@ -225,6 +226,7 @@ def follow_up_return(request, pk: int):
 
 @login_required
 @require_POST
+@follow_up_step_up("acknowledge", back="cycles:follow_up_detail")
 @_answers_conflicts
 def follow_up_acknowledge(request, pk: int):
     follow_up = _prepare(request, pk, "acknowledge")

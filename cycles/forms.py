@@ -9,6 +9,7 @@ from cycles.models import AnnualPlan, Initiative, InitiativeEvaluation, SignOff
 from governance.models import Person, StaffAssignment
 
 DATE_HELP = _("dd.mm.yyyy")
+MAX_ID = 2**63 - 1  # the largest value of a BigAutoField
 
 
 class DateInput(forms.DateInput):
@@ -76,6 +77,19 @@ def organisation_staff(organisation_id: int, also=None):
     return people.order_by("first_name", "last_name", "username")
 
 
+class IdsField(forms.ModelMultipleChoiceField):
+    """Several objects by id. A number no id column can hold is an invalid choice like any
+    unknown id (SQLite raises OverflowError on it instead of finding nothing)."""
+
+    def _check_values(self, value):
+        for pk in value or ():
+            text = str(pk).strip()
+            if text.lstrip("+-").isdigit() and abs(int(text)) > MAX_ID:
+                raise ValidationError(self.error_messages["invalid_choice"],
+                                      code="invalid_choice", params={"value": pk})
+        return super()._check_values(value)
+
+
 class InitiativeForm(forms.Form):
     theme = forms.ModelChoiceField(label=_("Theme"), queryset=None, empty_label=None)
     title = forms.CharField(label=_("Title"), max_length=200)
@@ -86,11 +100,11 @@ class InitiativeForm(forms.Form):
     scope = forms.ChoiceField(label=_("Scope"), choices=Initiative.Scope.choices,
                               widget=forms.RadioSelect,
                               initial=Initiative.Scope.ORGANISATION)
-    operations_areas = forms.ModelMultipleChoiceField(
+    operations_areas = IdsField(
         label=_("Operations areas"), queryset=None, required=False,
         widget=forms.CheckboxSelectMultiple,
         help_text=_("Only when the scope is chosen operations areas."))
-    departments = forms.ModelMultipleChoiceField(
+    departments = IdsField(
         label=_("Departments"), queryset=None, required=False,
         widget=forms.CheckboxSelectMultiple,
         help_text=_("Only when the scope is chosen departments."))
@@ -231,5 +245,6 @@ class EvaluationForm(forms.Form):
 
 
 class RevisionDiffForm(forms.Form):
-    a = forms.IntegerField(label=_("From revision"), min_value=1)
-    b = forms.IntegerField(label=_("To revision"), min_value=1)
+    # Bounded like the column: SQLite cannot even compare a larger number.
+    a = forms.IntegerField(label=_("From revision"), min_value=1, max_value=2**31 - 1)
+    b = forms.IntegerField(label=_("To revision"), min_value=1, max_value=2**31 - 1)

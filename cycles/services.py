@@ -13,7 +13,7 @@ import datetime
 from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import IntegrityError, transaction
-from django.db.models import F, Max, Q
+from django.db.models import F, Max, Model, Q
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 from django_fsm import can_proceed
@@ -98,6 +98,29 @@ def _require_state(plan: AnnualPlan, *states: str) -> None:
         raise _conflict(plan)
 
 
+class ActingAs(str):
+    """The mandate text written to the logs, carrying the id of the person it was held for.
+
+    The text names mandates and bodies, never a person ("formand, Følgegruppen", "driftssekretær,
+    … (stedfortræder)"): the audit trail is hash-chained and must not need changing when a
+    person is erased (privacy). Whom a substitute or an authorised vice-chair acted for goes to
+    the audit summary as the person's id (``on_behalf_of``); pages show the name from it.
+    """
+
+    on_behalf_of: int | None = None
+
+    def __new__(cls, text: str, on_behalf_of=None):
+        value = super().__new__(cls, text)
+        value.on_behalf_of = getattr(on_behalf_of, "pk", on_behalf_of)
+        return value
+
+
+def _on_behalf_of(acting_as: str) -> dict:
+    """The audit summary's ``on_behalf_of`` (a person id), when the actor stood in for someone."""
+    person_id = getattr(acting_as, "on_behalf_of", None)
+    return {} if person_id is None else {"on_behalf_of": person_id}
+
+
 def _acting_as(actor, plan: AnnualPlan, body_kind: str | None = None,
                action: Action | None = None) -> str:
     """The mandate the actor acts under: a body's chair, or the staff role the action needs.
@@ -111,7 +134,7 @@ def _acting_as(actor, plan: AnnualPlan, body_kind: str | None = None,
 
 def _signing_acting_as(mandate, body: Body) -> str:
     with translation.override(settings.LANGUAGE_CODE):
-        return f"{mandate.label}, {body.name}"
+        return ActingAs(f"{mandate.record_label}, {body.name}", mandate.on_behalf_of)
 
 
 def _acting_as_text(actor, plan: AnnualPlan, body_kind: str | None,
@@ -122,7 +145,7 @@ def _acting_as_text(actor, plan: AnnualPlan, body_kind: str | None,
         body = Body.objects.get(organisation_id=plan.organisation_id, kind=body_kind)
         mandate = signing_mandate_on(body=body, person=actor)
         if mandate is not None:
-            return f"{mandate.label}, {body.name}"
+            return ActingAs(f"{mandate.record_label}, {body.name}", mandate.on_behalf_of)
     if action is not None:
         staff_roles = sorted(role for where, role in MATRIX[action] if where == "staff")
         today = timezone.localdate()
@@ -138,8 +161,7 @@ def _acting_as_text(actor, plan: AnnualPlan, body_kind: str | None,
             text = f"{assignment.get_role_display()}, {plan.organisation.name}"
             if on_behalf_of is None:
                 return text
-            return _("%(mandate)s, on behalf of %(person)s") % {
-                "mandate": text, "person": on_behalf_of.get_full_name() or on_behalf_of}
+            return ActingAs(_("%(mandate)s (substitute)") % {"mandate": text}, on_behalf_of)
     return ""
 
 
@@ -180,7 +202,8 @@ def _transition(plan: AnnualPlan, method_name: str, *, actor, reason: str = "",
     audit_record(actor=actor, action=f"plan.{method_name}", obj=plan,
                  organisation=plan.organisation, acting_as=acting_as,
                  summary={"from": before, "to": plan.state, "reason": reason,
-                          "revision": entry.revision.sha256 if entry.revision else None})
+                          "revision": entry.revision.sha256 if entry.revision else None,
+                          **_on_behalf_of(acting_as)})
     return entry
 
 
@@ -275,8 +298,13 @@ def initiative_create(*, actor, plan: AnnualPlan, theme: Theme, title: str,
     _set_scope(initiative, operations_areas, departments)
     _content_changed(plan)
     audit_record(actor=actor, action="initiative.create", obj=initiative,
-                 organisation=plan.organisation, summary={"title": title})
+                 organisation=plan.organisation, summary={"plan": plan.pk, "title": title})
     return initiative
+
+
+def _audit_value(value):
+    """A field's value for the audit summary: related rows (the owner, a person) by id."""
+    return value.pk if isinstance(value, Model) else str(value)
 
 
 @transaction.atomic
@@ -294,7 +322,7 @@ def initiative_update(*, actor, initiative: Initiative, operations_areas=None, d
     unknown = set(fields) - set(INITIATIVE_FIELDS)
     if unknown:
         raise TypeError(f"unknown initiative fields: {sorted(unknown)}")
-    before = {name: str(getattr(initiative, name)) for name in fields}
+    before = {name: _audit_value(getattr(initiative, name)) for name in fields}
     for name, value in fields.items():
         setattr(initiative, name, value)
     if initiative.theme.programme_id != plan.programme_id:
@@ -306,7 +334,8 @@ def initiative_update(*, actor, initiative: Initiative, operations_areas=None, d
     _content_changed(plan)
     audit_record(actor=actor, action="initiative.update", obj=initiative,
                  organisation=plan.organisation,
-                 summary={"before": before, "after": {k: str(v) for k, v in fields.items()}})
+                 summary={"plan": plan.pk, "before": before,
+                          "after": {k: _audit_value(v) for k, v in fields.items()}})
     return initiative
 
 
@@ -322,7 +351,8 @@ def initiative_delete(*, actor, initiative: Initiative) -> None:
                      .values_list("initiative_id", flat=True))
     audit_record(actor=actor, action="initiative.delete", obj=initiative,
                  organisation=plan.organisation,
-                 summary={"title": initiative.title, "continued_from": continued})
+                 summary={"plan": plan.pk, "title": initiative.title,
+                          "continued_from": continued})
     InitiativeEvaluation.objects.filter(successor=initiative).update(successor=None)
     initiative.comments.update(initiative=None)
     initiative.operations_areas.clear()
@@ -466,7 +496,8 @@ def plan_sign(*, actor, plan: AnnualPlan, decision: str, comment: str, password:
     acting_as = _signing_acting_as(mandate, body)
     audit_record(actor=actor, action="plan.sign", obj=plan, organisation=plan.organisation,
                  acting_as=acting_as,
-                 summary={"step": step, "decision": decision, "revision": revision.sha256})
+                 summary={"step": step, "decision": decision, "revision": revision.sha256,
+                          **_on_behalf_of(acting_as)})
     if decision == SignOff.Decision.RETURN:
         _transition(plan, "return_to_draft", actor=actor, reason=comment.strip(),
                     acting_as=acting_as)
@@ -741,7 +772,8 @@ def _follow_up_transition(follow_up: FollowUp, method_name: str, *, actor, reaso
         acting_as=acting_as, occurred_at=timezone.now(), reason=reason)
     audit_record(actor=actor, action=f"follow_up.{method_name}", obj=follow_up,
                  organisation=follow_up.department.organisation, acting_as=acting_as,
-                 summary={"from": before, "to": follow_up.state, "reason": reason})
+                 summary={"from": before, "to": follow_up.state, "reason": reason,
+                          **_on_behalf_of(acting_as)})
     return entry
 
 
@@ -758,7 +790,8 @@ FOLLOW_UP_STEP_ACTIONS = {
 def _department_acting_as(actor, follow_up: FollowUp, action: Action) -> str:
     """The mandate that entitles ``actor`` to ``action`` in the follow-up's department: a seat
     on its board, or a staff role in its area (before an organisation-wide one) — their own,
-    or, for a substitute, the mandate of the person they stand in for ("on behalf of")."""
+    or, for a substitute, the mandate of the person they stand in for ("(substitute)"; that
+    person's id rides along for the audit summary, see :class:`ActingAs`)."""
     if actor is None:
         return _("Årshjul (automatic step)")
     department = follow_up.department
@@ -769,8 +802,7 @@ def _department_acting_as(actor, follow_up: FollowUp, action: Action) -> str:
     for delegator in _delegators(actor, department.organisation_id, today):
         text = _department_mandate_text(delegator, department, action, today)
         if text:
-            return _("%(mandate)s, on behalf of %(person)s") % {
-                "mandate": text, "person": delegator.get_full_name() or delegator}
+            return ActingAs(_("%(mandate)s (substitute)") % {"mandate": text}, delegator)
     return ""
 
 

@@ -23,6 +23,7 @@ from config.errors import Conflict
 from cycles import forms, selectors, services
 from cycles.lib import diff_content
 from cycles.models import AnnualPlan, Initiative
+from cycles.two_factor import plan_step_up
 from governance.models import Body
 from governance.selectors import signing_mandate_on
 from permissions.matrix import RETURN_ACTION_BY_STATE, SIGN_ACTION_BY_STATE, Action
@@ -352,6 +353,7 @@ def plan_comment(request, pk: int):
 
 
 @login_required
+@plan_step_up("close-review")
 def plan_close_review(request, pk: int):
     plan = _plan(request, pk)
     _require(_actions(request, plan), Action.PLAN_CLOSE_REVIEW)
@@ -376,6 +378,7 @@ def plan_close_review(request, pk: int):
 
 
 @login_required
+@plan_step_up("return")
 def plan_return(request, pk: int):
     plan = _plan(request, pk)
     actions = _actions(request, plan)
@@ -443,6 +446,7 @@ def _changes(before, after) -> list[dict]:
 
 
 @login_required
+@plan_step_up("sign")
 def plan_sign(request, pk: int):
     plan = _plan(request, pk)
     actions = _actions(request, plan)
@@ -493,6 +497,7 @@ def plan_sign(request, pk: int):
 
 @login_required
 @require_POST
+@plan_step_up("publish", back="cycles:plan_detail")
 def plan_publish(request, pk: int):
     plan = _plan(request, pk)
     _require(_actions(request, plan), Action.PLAN_PUBLISH)
@@ -528,6 +533,7 @@ def plan_presentation(request, pk: int):
 
 
 @login_required
+@plan_step_up("evaluate")
 def plan_evaluate(request, pk: int):
     plan = _plan(request, pk)
     _require(_actions(request, plan), Action.PLAN_EVALUATE)

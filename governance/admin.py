@@ -26,9 +26,20 @@ class PersonAdmin(UserAdmin):
 
 @admin.register(Organisation)
 class OrganisationAdmin(admin.ModelAdmin):
-    list_display = ["name", "short_name", "administrator"]
+    list_display = ["name", "short_name", "administrator", "require_two_factor_for_signers"]
+    list_filter = ["require_two_factor_for_signers"]
     search_fields = ["name", "short_name"]
     prepopulated_fields = {"slug": ["short_name"]}
+
+    def save_model(self, request, obj, form, change):
+        """The two-factor requirement changes through its service (locked, audited)."""
+        from governance.two_factor_services import organisation_require_two_factor
+
+        required = obj.require_two_factor_for_signers
+        obj.require_two_factor_for_signers = form.initial.get(
+            "require_two_factor_for_signers", False)
+        super().save_model(request, obj, form, change)
+        organisation_require_two_factor(actor=request.user, organisation=obj, required=required)
 
 
 @admin.register(OperationsArea)

@@ -1,9 +1,10 @@
 """Read endpoints for the governance model, scoped by permissions.selectors."""
 
 import django_filters
-from drf_spectacular.utils import extend_schema
-from rest_framework import viewsets
+from drf_spectacular.utils import OpenApiResponse, extend_schema, inline_serializer
+from rest_framework import serializers, viewsets
 from rest_framework.authtoken.models import Token
+from rest_framework.authtoken.serializers import AuthTokenSerializer
 from rest_framework.authtoken.views import ObtainAuthToken
 from rest_framework.exceptions import ValidationError
 from rest_framework.response import Response
@@ -26,6 +27,14 @@ class TokenView(ObtainAuthToken):
     """``POST username, password`` → a token; throttled like the login page (django-axes):
     429 after too many wrong passwords for that username from that address."""
 
+    @extend_schema(request=AuthTokenSerializer, responses={
+        200: AuthTokenSerializer,
+        400: OpenApiResponse(description="Missing fields, or a wrong username or password."),
+        429: OpenApiResponse(
+            inline_serializer("ApiLockedOut", {"detail": serializers.CharField()}),
+            description="Too many wrong passwords for this username from this address: "
+                        "`detail` says when to try again."),
+    })
     def post(self, request, *args, **kwargs):
         serializer = self.get_serializer(data=request.data)
         if not serializer.is_valid():

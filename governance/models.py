@@ -55,6 +55,11 @@ class Organisation(models.Model):
         _("administering organisation"), max_length=200, blank=True,
         help_text=_("E.g. KAB, when the organisation is administered by another."),
     )
+    require_two_factor_for_signers = models.BooleanField(
+        _("require two-factor for signers"), default=False,
+        help_text=_("Everyone who signs, approves, returns or publishes on behalf of a body "
+                    "must confirm with a code from an authenticator app first."),
+    )
 
     class Meta:
         verbose_name = _("organisation")

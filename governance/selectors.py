@@ -136,11 +136,22 @@ class SigningMandate:
 
     @property
     def label(self) -> str:
+        """For pages: names the chair a vice-chair signs for."""
         from django.utils.translation import gettext
 
         if self.on_behalf_of is None:
             return gettext("chair")
         return gettext("vice-chair on behalf of %(chair)s") % {"chair": self.on_behalf_of}
+
+    @property
+    def record_label(self) -> str:
+        """For the logs (acting-as): the mandate only, never a name; the chair is
+        ``on_behalf_of``, stored as an id (privacy: erasure must not touch the audit trail)."""
+        from django.utils.translation import gettext
+
+        if self.on_behalf_of is None:
+            return gettext("chair")
+        return gettext("vice-chair on behalf of the chair")
 
 
 def signing_mandate_on(*, body: Body, person: Person,

@@ -260,15 +260,18 @@ def _deliver(notification: Notification, backend, *, now: datetime.datetime) -> 
         backend.send_messages([message])
     except Exception as error:  # SMTP down, refused, a rendering bug: retry, then give up
         text = f"{type(error).__name__}: {error}"[:2000]
+        # The log names the error's kind only: an SMTP server's answer often quotes the
+        # recipient's address. The full text is on the row (the problems page; retention).
+        kind = type(error).__name__
         if attempts >= settings.NOTIFICATIONS_MAX_ATTEMPTS:
             _move(notification, sending, state=Notification.State.FAILED, last_error=text)
             logger.error("notification %s failed after %s attempts: %s", notification.pk,
-                         attempts, text)
+                         attempts, kind)
             return "failed"
         _move(notification, sending, state=Notification.State.PENDING, last_error=text,
               next_attempt_at=now + ladder.backoff(
                   attempts, base_seconds=settings.NOTIFICATIONS_RETRY_BASE_SECONDS))
-        logger.warning("notification %s attempt %s failed: %s", notification.pk, attempts, text)
+        logger.warning("notification %s attempt %s failed: %s", notification.pk, attempts, kind)
         return "retry"
     sent_at = timezone.now()
     _move(notification, sending, state=Notification.State.SENT, sent_at=sent_at,

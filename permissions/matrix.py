@@ -64,6 +64,7 @@ class Action(StrEnum):
     PLAN_EVALUATE = "plan.evaluate"
     CYCLE_AGGREGATES_VIEW = "cycle.aggregates.view"
     CALENDAR_MANAGE = "calendar.manage"  # meetings, step deadlines, reminder ladders, delivery problems
+    AUDIT_VIEW = "audit.view"  # the organisation's whole audit trail, its check and its export
     # Department scope
     ROLLOUT_VIEW = "rollout.view"
     ROLLOUT_REGISTER_PRESENTATION = "rollout.register_presentation"
@@ -97,6 +98,10 @@ MATRIX: dict[Action, frozenset[Role]] = {
     Action.CYCLE_AGGREGATES_VIEW: CYCLE_BODIES | ALL_STAFF,
     # The governance calendar: the operations secretary keeps it (everyone sees it).
     Action.CALENDAR_MANAGE: frozenset({("staff", "operations_secretary")}),
+    # The organisation's whole audit trail: the operations secretary, who keeps the records.
+    # Not the boards: the trail records what each person did and when (data minimisation), and
+    # the boards see each plan's and case's own history page.
+    Action.AUDIT_VIEW: frozenset({("staff", "operations_secretary")}),
     # A department's own work: its board, and the staff of its operations area.
     Action.ROLLOUT_VIEW: DEPARTMENT_BOARD | ALL_STAFF,
     Action.ROLLOUT_REGISTER_PRESENTATION: AREA_OPERATIONS_LEADS

@@ -50,6 +50,7 @@ class Target(StrEnum):
     SAVED_FILTER = "saved_filter"
     MEETING = "meeting"
     CALENDAR_FEED = "calendar_feed"
+    PERSON = "person"
 
 
 # The action that makes each kind of object visible at all.
@@ -121,6 +122,10 @@ RULES = {
     "saved_filter.owner": "its owner",
     # a calendar address is its owner's only (notifications.calendar.calendar_feed_get_for_user)
     "calendar_feed.owner": "its owner",
+    # a person's history is visible to the person, and to whoever may read the audit trail
+    # (audit.view) of an organisation the person holds or held a mandate in — then only that
+    # organisation's entries (audit.selectors.audit_person_get_for_user); 404 for anyone else
+    "person.history": "visible",
 }
 
 PLAN, INITIATIVE = Target.PLAN, Target.INITIATIVE
@@ -139,6 +144,15 @@ ROUTES: dict[str, Guard] = {
     "password_change_done": LOGIN,
     "set_language": PUBLIC,
     "signing_authorisation": Guard(Access.BODY_CHAIR, Target.BODY),
+    # Two-factor: always the signed-in person's own authenticator and recovery codes; the
+    # sign-off pages and API steps ask for it where an organisation requires it
+    # (cycles.two_factor, governance.two_factor).
+    "two_factor:status": LOGIN,
+    "two_factor:setup": Guard(Access.LOGIN, method="POST"),
+    "two_factor:confirm": Guard(Access.LOGIN, method="POST"),
+    "two_factor:verify": Guard(Access.LOGIN, also=(("POST", ()),)),
+    "two_factor:recovery_codes": Guard(Access.LOGIN, method="POST"),
+    "two_factor:disable": Guard(Access.LOGIN, also=(("POST", ()),)),
     # Plans (HTML)
     "cycles:plan_list": LOGIN,
     # The form offers only the organisations the user may plan for.
@@ -217,6 +231,16 @@ ROUTES: dict[str, Guard] = {
     "notifications:outbox": Guard(Access.ADMIN),
     "notifications:problems": Guard(Access.ANY_ORGANISATION, actions=(Action.CALENDAR_MANAGE,),
                                     also=(("POST", (Action.CALENDAR_MANAGE,)),)),
+    # Personal data: my own, explained (GET) and downloaded as JSON (POST, audited)
+    "privacy:my_data": Guard(Access.LOGIN, also=(("POST", ()),)),
+    # History pages and the audit trail (audit/urls.py): a plan's and a case's history for
+    # whoever may see them; a person's for themself and the operations secretary; the whole
+    # trail of an organisation, its chain check and its export (?export=csv|xlsx|jsonl, the
+    # same URL) for the operations secretary
+    "audit:plan_history": view(PLAN),
+    "audit:follow_up_history": view(FOLLOW_UP),
+    "audit:person_history": rule(Target.PERSON, "person.history", method="GET"),
+    "audit:organisation_audit": act(Target.ORGANISATION, Action.AUDIT_VIEW, method="GET"),
     # API: session and token
     "v1:api-root": LOGIN,
     "v1:api-token": PUBLIC,

@@ -211,46 +211,109 @@ class Drift:
         return self
 
 
+# How many grants an audit entry lists by name (the counts are always complete).
+AUDITED_GRANTS = 50
+
+
+def _grant_names(grants: set[Grant], model) -> list[list]:
+    where = "department" if model is DepartmentGroupObjectPermission else "organisation"
+    return [[_group_name(key), code, where, object_id]
+            for key, code, object_id in sorted(grants)[:AUDITED_GRANTS]]
+
+
 @transaction.atomic
-def organisation_grants(*, organisation: Organisation, repair: bool = True) -> Drift:
-    """Bring the organisation's mandate groups and their grants in line with the matrix."""
+def organisation_grants(*, organisation: Organisation, repair: bool = True,
+                        actor=None) -> Drift:
+    """Bring the organisation's mandate groups and their grants in line with the matrix;
+    what was granted and revoked goes into the organisation's audit trail."""
+    return _organisation_grants(organisation=organisation, repair=repair, actor=actor,
+                                audit=True)
+
+
+def _organisation_grants(*, organisation: Organisation, repair: bool, actor=None,
+                         audit: bool) -> Drift:
     on_department, on_organisation, specs = expected_grants(organisation_id=organisation.pk)
     existing = _existing_groups({organisation.pk})
     group_ids = _ensure_groups(specs) if repair else existing
     drift = Drift(groups_created=len(set(specs) - set(existing)))
+    granted, revoked = [], []
     for model, expected in ((DepartmentGroupObjectPermission, on_department),
                             (OrganisationGroupObjectPermission, on_organisation)):
         current = _current_grants(model, group_ids)
         add, remove = expected - current, current - expected
         drift.grants_added += len(add)
         drift.grants_removed += len(remove)
+        granted += _grant_names(add, model)
+        revoked += _grant_names(remove, model)
         drift.details += [f"grant missing: {_group_name(k)} {c} on {model.__name__[:-21]} {o}"
                           for k, c, o in sorted(add)[:20]]
         drift.details += [f"grant not in the matrix: {_group_name(k)} {c} on "
                           f"{model.__name__[:-21]} {o}" for k, c, o in sorted(remove)[:20]]
         if repair:
             _write_grants(model, add, remove, group_ids)
+    if audit and repair and (drift.groups_created or drift.grants_added
+                             or drift.grants_removed):
+        audit_record(actor=actor, action="permissions.grants_update", obj=organisation,
+                     organisation=organisation.pk,
+                     summary={"groups_created": drift.groups_created,
+                              "grants_added": drift.grants_added,
+                              "grants_removed": drift.grants_removed,
+                              "granted": granted, "revoked": revoked})
     return drift
 
 
 @transaction.atomic
-def department_grants(*, department: Department) -> None:
+def department_grants(*, department: Department, actor=None) -> None:
     """Groups and grants for a new department (its board's seats, and the staff of its area
     and organisation on it). Runs inside department_create's transaction."""
     on_department, on_organisation, specs = expected_grants(
         organisation_id=department.organisation_id, department_ids={department.pk})
+    existing = _existing_groups({department.organisation_id}, keys=specs)
     group_ids = _ensure_groups(specs)
-    _write_grants(DepartmentGroupObjectPermission, on_department, set(), group_ids)
-    _write_grants(OrganisationGroupObjectPermission, on_organisation, set(), group_ids)
+    new_department = on_department - _current_grants(DepartmentGroupObjectPermission,
+                                                     group_ids, {department.pk})
+    new_organisation = on_organisation - _current_grants(
+        OrganisationGroupObjectPermission, group_ids, {department.organisation_id})
+    _write_grants(DepartmentGroupObjectPermission, new_department, set(), group_ids)
+    _write_grants(OrganisationGroupObjectPermission, new_organisation, set(), group_ids)
+    if new_department or new_organisation:
+        audit_record(actor=actor, action="permissions.grants_update", obj=department,
+                     organisation=department.organisation_id,
+                     summary={"groups_created": len(set(specs) - set(existing)),
+                              "grants_added": len(new_department) + len(new_organisation),
+                              "grants_removed": 0,
+                              "granted": (_grant_names(new_department,
+                                                       DepartmentGroupObjectPermission)
+                                          + _grant_names(new_organisation,
+                                                         OrganisationGroupObjectPermission)
+                                          )[:AUDITED_GRANTS],
+                              "revoked": []})
 
 
-def grant(*, action: Action, group: Group, obj) -> None:
-    """One grant outside the matrix's bulk paths (admin repairs, tests of the machinery)."""
+def _grant_target(obj) -> tuple[int, str]:
+    if isinstance(obj, Department):
+        return obj.organisation_id, "department"
+    return obj.pk, "organisation"
+
+
+@transaction.atomic
+def grant(*, action: Action, group: Group, obj, actor=None) -> None:
+    """One grant outside the matrix's bulk paths (admin repairs, tests of the machinery),
+    recorded in the organisation's audit trail."""
     assign_perm(codename(action), group, obj)
+    organisation_id, where = _grant_target(obj)
+    audit_record(actor=actor, action="permissions.grant", obj=obj, organisation=organisation_id,
+                 summary={"group": group.pk, "permission": codename(action), "on": where})
 
 
-def revoke(*, action: Action, group: Group, obj) -> None:
+@transaction.atomic
+def revoke(*, action: Action, group: Group, obj, actor=None) -> None:
+    """Take one grant back (see :func:`grant`), recorded in the organisation's audit trail."""
     remove_perm(codename(action), group, obj)
+    organisation_id, where = _grant_target(obj)
+    audit_record(actor=actor, action="permissions.revoke", obj=obj,
+                 organisation=organisation_id,
+                 summary={"group": group.pk, "permission": codename(action), "on": where})
 
 
 # --- who is in the groups -------------------------------------------------------------------
@@ -393,7 +456,7 @@ def person_groups_sync(*, person: Person, day: datetime.date | None = None) -> D
         | Q(kind="area", operations_area_id__in=by_kind["area"])
         | Q(kind="organisation", organisation_id__in=by_kind["organisation"])
         | Q(group__user=person))
-    group_of, current = {}, set()
+    group_of, current, organisation_of = {}, set(), {}
     for kind, body_id, area_id, org_id, role, group_id, member in candidates.annotate(
             member=Exists(Person.groups.through.objects.filter(
                 person_id=person.pk, group_id=OuterRef("group_id")))).values_list(
@@ -401,6 +464,7 @@ def person_groups_sync(*, person: Person, day: datetime.date | None = None) -> D
             "member").distinct():
         key = mandate_key(kind, body_id, area_id, org_id, role)
         group_of[key] = group_id
+        organisation_of[key] = org_id
         if member:
             current.add(key)
     missing_groups = expected - set(group_of)
@@ -416,10 +480,15 @@ def person_groups_sync(*, person: Person, day: datetime.date | None = None) -> D
     if remove:
         through.objects.filter(person_id=person.pk,
                                group_id__in=[group_of[k] for k in remove]).delete()
-    if add or remove:
+    # One entry per organisation whose groups changed, in its chain (its trail shows who got or
+    # lost which of its mandate groups).
+    for org_id in sorted({organisation_of[k] for k in add | remove}):
         audit_record(actor=None, action="permissions.groups_sync", obj=person,
-                     summary={"added": sorted(_group_name(k) for k in add),
-                              "removed": sorted(_group_name(k) for k in remove),
+                     organisation=org_id,
+                     summary={"added": sorted(_group_name(k) for k in add
+                                              if organisation_of[k] == org_id),
+                              "removed": sorted(_group_name(k) for k in remove
+                                                if organisation_of[k] == org_id),
                               "day": day.isoformat()})
     return Drift(members_added=len(add), members_removed=len(remove))
 
@@ -433,7 +502,7 @@ def reconcile(*, organisation: Organisation | None = None, day: datetime.date | 
     drift = Drift()
     for org in organisations:
         with transaction.atomic():
-            found = organisation_grants(organisation=org, repair=repair)
+            found = _organisation_grants(organisation=org, repair=repair, audit=False)
             found += _sync_members(day=day, organisation_id=org.pk, person_ids=None,
                                    repair=repair)
             if repair and found.total:

@@ -14,7 +14,7 @@ from cycles.models import AnnualPlan, BoardRemark, FollowUp, Initiative, Rollout
 from fixtures.demo import DEMO_SLUG, OTHER_SLUG
 from governance.models import Department, Membership, Organisation
 from governance.selectors import body_chair_on
-from permissions.matrix import MATRIX
+from permissions.matrix import MATRIX, Action
 from permissions.routes import (
     DEPARTMENT_TARGETS,
     VIEW_ACTION,
@@ -163,6 +163,7 @@ def targets(demo) -> dict[Target, list[tuple[str, object]]]:
         Target.SAVED_FILTER: saved_filters,
         Target.MEETING: meeting_targets(organisation_level),
         Target.CALENDAR_FEED: calendar_feeds(),
+        Target.PERSON: people(),
         Target.MEMBERSHIP: [(label, Membership.objects.filter(body=d.board).first())
                             for label, d in (("A", departments["A"]),
                                              ("other organisation",
@@ -216,11 +217,41 @@ def calendar_feeds():
                                     ("other organisation", "anden-org"))]
 
 
+def people():
+    """A board member of department A (own organisation), a member of staff, and a board
+    member of the other organisation (the people whose history pages are checked)."""
+    from governance.models import Person
+
+    return [(label, Person.objects.get(username=username))
+            for label, username in (("own organisation", "ab-formand"),
+                                    ("own organisation, staff", "serviceleder"),
+                                    ("other organisation", "anden-org"))]
+
+
+def person_history_outcome(user, person) -> str:
+    """Themself, or whoever may read the trail (audit.view) of an organisation in which the
+    person holds or held a mandate; nobody else even learns that the person exists."""
+    from governance.models import StaffAssignment
+
+    if user.pk == person.pk:
+        return "allowed"
+    organisations = (set(Membership.objects.filter(person=person)
+                         .values_list("body__organisation_id", flat=True))
+                     | set(StaffAssignment.objects.filter(person=person)
+                           .values_list("organisation_id", flat=True)))
+    readers = MATRIX[Action.AUDIT_VIEW]
+    if any(roles_in_organisation(user=user, organisation_id=o) & readers for o in organisations):
+        return "allowed"
+    return "not visible"
+
+
 def rule_outcome(user, guard: Guard, obj) -> str:
     """The answer a rule-guarded route should give (see permissions.routes.RULES)."""
     from workflows.models import TaskMandate
     from workflows.services import may_reassign
 
+    if guard.target == Target.PERSON:
+        return person_history_outcome(user, obj)
     if guard.target in (Target.SAVED_FILTER, Target.CALENDAR_FEED):
         return "allowed" if obj.person_id == user.pk else "not visible"
     if guard.target == Target.DELEGATION:

@@ -72,3 +72,11 @@ def test_a_session_left_alone_for_half_an_hour_is_signed_out(demo, client, perso
     with time_machine.travel(start + datetime.timedelta(minutes=89), tick=False):
         response = client.get("/")
     assert response.status_code == 302 and response["Location"].startswith("/login/")
+
+
+def test_a_cookie_holding_a_nul_character_is_ignored_not_a_server_error(client, persona):
+    client.force_login(persona("ab-formand"))
+    client.cookies["sessionid"] = "abc\x00def"
+    client.cookies["csrftoken"] = "x\x00y"
+    response = client.get("/")
+    assert response.status_code == 302 and response["Location"].startswith("/login/")

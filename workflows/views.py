@@ -64,10 +64,10 @@ PAGE_SIZE = 25
 # --- helpers ------------------------------------------------------------------------------
 
 def _next_url(request) -> str:
-    """Where a POST goes back to: its ``next`` parameter when that is a local URL, else the
-    inbox."""
+    """Where a POST goes back to: its ``next`` parameter when that is a local path, else the
+    inbox. Only a path: ``redirect()`` would read anything else as a URL pattern's name."""
     candidate = request.POST.get("next") or request.GET.get("next") or ""
-    if candidate and url_has_allowed_host_and_scheme(
+    if candidate.startswith("/") and url_has_allowed_host_and_scheme(
             candidate, allowed_hosts={request.get_host()}, require_https=request.is_secure()):
         return candidate
     return reverse("home")
@@ -261,6 +261,9 @@ def home(request):
 
 
 def _export_inbox(request):
+    from collections import Counter
+
+    from audit.services import export_record
     from config.exports import FORMATS, export_response
 
     params = request.GET.copy()
@@ -269,7 +272,7 @@ def _export_inbox(request):
     if fmt not in FORMATS or not form.is_valid():
         return _render_inbox(request, params, here=request.path, status=400,
                              error=_("Choose CSV or XLSX.") if fmt not in FORMATS else None)
-    tasks = inbox(user=request.user, **form.selector_arguments())
+    tasks = list(inbox(user=request.user, **form.selector_arguments()))
     headers = [_("Task"), _("Belongs to"), _("Mandate"), _("On behalf of"), _("Due"),
                _("Priority"), _("Snoozed until"), _("Created"), _("Owner")]
     rows = ([task_step_label(task),
@@ -281,7 +284,11 @@ def _export_inbox(request):
              task.mandate.follow_up_on, task.created,
              task.owner.get_full_name() if task.owner else ""]
             for task in tasks)
-    return export_response(_("tasks"), headers, rows, fmt)
+    response = export_response(_("tasks"), headers, rows, fmt)
+    # Recorded in the trail of each organisation whose tasks the file holds.
+    export_record(actor=request.user, what="tasks", fmt=fmt, filters=params,
+                  row_counts=Counter(task.mandate.organisation_id for task in tasks))
+    return response
 
 
 # --- one task -----------------------------------------------------------------------------

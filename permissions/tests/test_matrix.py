@@ -67,7 +67,7 @@ def test_action_values_are_unique_and_dotted():
     values = [action.value for action in Action]
     assert len(values) == len(set(values))
     assert all(value.split(".")[0] in {"organisation", "plan", "cycle", "rollout", "follow_up",
-                                       "calendar"}
+                                       "calendar", "audit"}
                and "." in value for value in values)
 
 

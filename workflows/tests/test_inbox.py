@@ -248,8 +248,16 @@ def test_the_substitute_acts_on_behalf_of_the_chair_in_the_log(persona):
                   presented_on=TODAY, meeting_kind=MeetingKind.BOARD_MEETING)
     entry = FollowUpTransition.objects.filter(follow_up=case).last()
     assert entry.actor == substitute
-    # Written in the installation's language, like every log entry.
-    assert entry.acting_as.endswith(f"på vegne af {chair.get_full_name()}")
+    # Written in the installation's language, like every log entry: the chair's mandate as a
+    # substitute's, never a name (privacy) — whom they stood in for is an id in the audit entry.
+    with translation.override("da"):
+        substitute_mark = translation.gettext("%(mandate)s (substitute)") % {"mandate": ""}
+    assert entry.acting_as.startswith(f"formand, {case.department.board.name}")
+    assert entry.acting_as.endswith(substitute_mark.strip())
+    assert chair.first_name not in entry.acting_as and chair.last_name not in entry.acting_as
+    audit = AuditEntry.objects.filter(action="follow_up.acknowledge",
+                                      object_id=str(case.pk)).get()
+    assert (audit.acting_as, audit.summary["on_behalf_of"]) == (entry.acting_as, chair.pk)
 
 
 def test_a_delegation_is_checked(persona):

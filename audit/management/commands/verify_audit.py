@@ -6,8 +6,8 @@ named (edited, deleted, inserted or reordered entries all break the chain from t
 
 from django.core.management.base import BaseCommand, CommandError
 
-from audit.chain import Stored, verify
 from audit.models import AuditChain, AuditEntry
+from audit.selectors import chain_status
 
 
 class Command(BaseCommand):
@@ -23,12 +23,7 @@ class Command(BaseCommand):
             chains &= {chain}
         broken, checked = [], 0
         for name in sorted(chains):
-            entries = (Stored(e.pk, e.sequence, e.previous_hash, e.entry_hash, e.content())
-                       for e in AuditEntry.objects.filter(chain=name).order_by("sequence", "pk")
-                       .iterator(chunk_size=2000))
-            head = heads.get(name)
-            problem = verify(entries, head_sequence=head.sequence if head else -1,
-                             head_hash=head.last_hash if head else None)
+            problem = chain_status(chain=name, head=heads.get(name)).problem
             checked += 1
             if problem is not None:
                 where = f"entry {problem.pk}" if problem.pk is not None else "after the last entry"
