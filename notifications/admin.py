@@ -8,6 +8,7 @@ from django.core.exceptions import PermissionDenied
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
+from config.admin import ReadOnlyModelAdmin
 from config.errors import Conflict
 from notifications.models import (
     CalendarFeed,
@@ -38,7 +39,7 @@ def send_again(modeladmin, request, queryset):
 
 
 @admin.register(Notification)
-class NotificationAdmin(admin.ModelAdmin):
+class NotificationAdmin(ReadOnlyModelAdmin):
     list_display = ["pk", "state", "kind", "recipient", "rung", "due_on", "attempts",
                     "short_error", "sent_at"]
     list_filter = ["state", "kind"]
@@ -52,16 +53,6 @@ class NotificationAdmin(admin.ModelAdmin):
     @admin.display(description=_("last error"))
     def short_error(self, obj):
         return obj.last_error[:120]
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        # Shown, never edited (the actions need the view only).
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
 
 
 @admin.register(NotificationPreference)

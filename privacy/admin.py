@@ -12,6 +12,7 @@ from django.template.response import TemplateResponse
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
+from config.admin import ReadOnlyModelAdmin
 from governance.admin import PersonAdmin
 from governance.models import Person
 from privacy import selectors
@@ -20,19 +21,10 @@ from privacy.services import person_erase
 
 
 @admin.register(RetentionRun)
-class RetentionRunAdmin(admin.ModelAdmin):
+class RetentionRunAdmin(ReadOnlyModelAdmin):
     list_display = ["ran_at", "counts"]
     readonly_fields = ["ran_at", "periods", "counts"]
     date_hierarchy = "ran_at"
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
 
 
 @admin.action(description=gettext_lazy("Erase the selected people (GDPR)"),
