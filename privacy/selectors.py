@@ -6,8 +6,10 @@ address is not theirs to take away.
 """
 
 import datetime
+import json
 
 from django.conf import settings
+from django.core.serializers.json import DjangoJSONEncoder
 from django.db.models import CharField, Exists, OuterRef, Q, QuerySet, Value
 from django.db.models.functions import Cast, Concat
 from django.utils import timezone, translation
@@ -22,6 +24,11 @@ EXPORT_VERSION = 1
 # name; the username becomes ERASED_USERNAME_PREFIX + id.
 ERASED_FIRST_NAME = "Slettet person"
 ERASED_USERNAME_PREFIX = "slettet-"
+
+
+def person_data_json(data: dict) -> bytes:
+    """The export as the file the page and the command write (UTF-8, indented)."""
+    return json.dumps(data, cls=DjangoJSONEncoder, ensure_ascii=False, indent=2).encode("utf-8")
 
 
 def erased_username(person_id: int) -> str:

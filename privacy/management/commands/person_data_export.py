@@ -6,8 +6,8 @@ from pathlib import Path
 from django.core.management.base import BaseCommand, CommandError
 
 from governance.models import Person
+from privacy.selectors import person_data_json
 from privacy.services import person_data_export
-from privacy.views import export_json
 
 
 class Command(BaseCommand):
@@ -21,7 +21,7 @@ class Command(BaseCommand):
         person = Person.objects.filter(username=username).first()
         if person is None:
             raise CommandError(f"No person with the username {username!r}.")
-        content = export_json(person_data_export(actor=None, person=person, via="command"))
+        content = person_data_json(person_data_export(actor=None, person=person, via="command"))
         if output:
             Path(output).write_bytes(content)
             self.stderr.write(f"Written to {output}.")
